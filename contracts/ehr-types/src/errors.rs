@@ -1,0 +1,80 @@
+//! Error enums of the contracts. Each message returns `Result<_, Error>` with one of these
+//! variants; each variant names exactly what was wrong with the call.
+
+use crate::DenialReason;
+
+/// Errors of the provider registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub enum RegistryError {
+    /// The caller is not the admin (seed: "Access Denied! Only Admin can register doctors").
+    NotAdmin,
+    /// The account is already registered as a provider (seed: "Doctor is already registered").
+    ProviderAlreadyRegistered,
+    /// The account is not a registered provider.
+    ProviderNotFound,
+    /// The provider is already suspended.
+    ProviderAlreadySuspended,
+    /// The provider is not suspended, so it cannot be reinstated.
+    ProviderNotSuspended,
+    /// There is no pending admin transfer.
+    NoPendingAdmin,
+    /// The caller is not the proposed admin.
+    NotPendingAdmin,
+    /// The proposed admin is already the admin.
+    AlreadyAdmin,
+    /// A counter would overflow.
+    Overflow,
+}
+
+/// Errors of the patient records contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub enum RecordsError {
+    /// The caller is already a registered patient (seed: "Patient already exists").
+    PatientAlreadyExists,
+    /// The account is not a registered patient (seed: "Only registered patients can add
+    /// records" / "Only patients can grant access" / "Only patients can revoke access").
+    PatientNotRegistered,
+    /// The grantee is not a registered provider (seed: "Doctor is not registered").
+    ProviderNotRegistered,
+    /// The grantee is a suspended provider.
+    ProviderSuspended,
+    /// The provider holds no grant from this patient (seed: "Doctor does not have access").
+    NoAccess,
+    /// A query was refused for this reason (queries cannot emit audit events; use
+    /// `request_access` for an audited decision).
+    AccessDenied(DenialReason),
+    /// A patient cannot grant access to themselves; they always have it.
+    CannotGrantSelf,
+    /// The scope grants nothing.
+    EmptyScope,
+    /// The scope names categories that do not exist.
+    InvalidScope,
+    /// The expiry block is not in the future.
+    ExpiryNotInFuture,
+    /// The locator is empty.
+    LocatorEmpty,
+    /// The locator is longer than 128 bytes.
+    LocatorTooLong,
+    /// The locator is not `scheme://…` in printable ASCII.
+    LocatorInvalid,
+    /// The content hash is all zeros.
+    InvalidContentHash,
+    /// This content hash is already anchored for this patient.
+    DuplicateContentHash,
+    /// No record with this id.
+    RecordNotFound,
+    /// The record named as superseded does not exist.
+    SupersededRecordNotFound,
+    /// The record named as superseded already has a correction; correct the newest one.
+    RecordAlreadySuperseded,
+    /// A correction must have the category of the record it supersedes.
+    SupersedeCategoryMismatch,
+    /// A page limit must be between 1 and 50.
+    InvalidPageLimit,
+    /// The provider registry could not be called.
+    RegistryUnavailable,
+    /// A counter would overflow.
+    Overflow,
+}

@@ -1,0 +1,151 @@
+//! Events emitted by the contracts. Patient and actor accounts are topics so indexers can
+//! filter by them; payloads carry ids, categories and hashes, never health data.
+//!
+//! Defined once here (ink! 5 shared events) so the contracts emit, and the tests and the
+//! oracle decode, the very same types. ink! lists every event linked into a contract in its
+//! metadata, so each contract's metadata shows all of these.
+
+use crate::{
+    AccessDecision, AccessMode, AccountId, BlockNumber, ContentHash, ProviderRole, RecordCategory,
+    RecordId, Scope,
+};
+
+/// The admin registered a provider (seed: "Doctor registered successfully").
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderRegistered {
+    /// The new provider.
+    #[ink(topic)]
+    pub provider: AccountId,
+    /// Its role.
+    pub role: ProviderRole,
+}
+
+/// The admin suspended a provider; its grants stop working.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderSuspended {
+    /// The suspended provider.
+    #[ink(topic)]
+    pub provider: AccountId,
+}
+
+/// The admin reinstated a suspended provider.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderReinstated {
+    /// The reinstated provider.
+    #[ink(topic)]
+    pub provider: AccountId,
+}
+
+/// The admin proposed a new admin (`None`: cancelled the pending proposal).
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminTransferProposed {
+    /// The current admin.
+    #[ink(topic)]
+    pub admin: AccountId,
+    /// The proposed admin, or `None` when the proposal was cancelled.
+    pub candidate: Option<AccountId>,
+}
+
+/// The proposed admin accepted; the admin changed.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminTransferred {
+    /// The previous admin.
+    #[ink(topic)]
+    pub previous: AccountId,
+    /// The new admin.
+    #[ink(topic)]
+    pub admin: AccountId,
+}
+
+/// An account registered as a patient (seed: "Patient registered successfully").
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientRegistered {
+    /// The new patient.
+    #[ink(topic)]
+    pub patient: AccountId,
+}
+
+/// A patient set or cleared the commitment to their off-chain profile.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileCommitmentSet {
+    /// The patient.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// The new commitment (a salted hash), or `None` when cleared.
+    pub commitment: Option<ContentHash>,
+}
+
+/// A record was anchored (seed: "Medical record added successfully").
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordAdded {
+    /// Whose chart.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// Who added it: the patient or a provider with a write grant.
+    #[ink(topic)]
+    pub author: AccountId,
+    /// The record's id.
+    pub record_id: RecordId,
+    /// Its category.
+    pub category: RecordCategory,
+    /// SHA-256 of the encrypted off-chain document.
+    pub content_hash: ContentHash,
+    /// The record it corrects, if any.
+    pub supersedes: Option<RecordId>,
+}
+
+/// A patient granted (or re-granted, replacing the previous grant) access to a provider
+/// (seed: "Access granted to Doctor").
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessGranted {
+    /// The patient.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// The grantee.
+    #[ink(topic)]
+    pub provider: AccountId,
+    /// What the grant allows.
+    pub scope: Scope,
+    /// First block at which it no longer works, if any.
+    pub expires_at: Option<BlockNumber>,
+}
+
+/// A patient revoked a provider's access (seed: "Access revoked from Doctor").
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRevoked {
+    /// The patient.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// The former grantee.
+    #[ink(topic)]
+    pub provider: AccountId,
+}
+
+/// Audit trail: an account asked to read or write a patient's records, and what was decided.
+/// Emitted for every decision, granted or denied.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRequested {
+    /// Whose records.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// Who asked.
+    #[ink(topic)]
+    pub accessor: AccountId,
+    /// Which category.
+    pub category: RecordCategory,
+    /// Read or write.
+    pub mode: AccessMode,
+    /// Granted, or denied with the reason.
+    pub decision: AccessDecision,
+}

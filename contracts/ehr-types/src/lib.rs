@@ -1,0 +1,425 @@
+//! SCALE types shared by the EHR contracts and the off-chain tools.
+//!
+//! Everything that crosses a contract boundary lives here once: provider roles, record
+//! categories, consent scopes, grants, records, access decisions, the error enums of each
+//! contract and the events they emit. The contracts use this crate `no_std`; the drink test
+//! suites and the oracle use it with `std` to encode calls and decode results and events with
+//! exactly the types the contracts use.
+//!
+//! Nothing here can hold protected health information: records are a content hash plus a
+//! locator of an encrypted off-chain document, patients are pseudonymous accounts with at most
+//! a 32-byte commitment to an off-chain profile, and events carry ids and hashes only.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod errors;
+pub mod events;
+
+use alloc::vec::Vec;
+
+pub use errors::{RecordsError, RegistryError};
+pub use ink::primitives::AccountId;
+
+/// Block number type of the chain (`DefaultEnvironment`).
+pub type BlockNumber = u32;
+/// Per-patient sequence number of a record, starting at 0.
+pub type RecordId = u32;
+/// SHA-256 of an (encrypted) off-chain document, or a commitment to one.
+pub type ContentHash = [u8; 32];
+
+/// Longest accepted record locator, in bytes.
+pub const MAX_LOCATOR_LEN: usize = 128;
+/// Largest page any paginated query returns.
+pub const MAX_PAGE_LIMIT: u32 = 50;
+
+/// Selector of the provider registry's `provider(AccountId) -> Option<ProviderInfo>` message,
+/// which the records contract calls to learn whether a grantee is an active provider.
+pub const PROVIDER_INFO_SELECTOR: [u8; 4] = ink::selector_bytes!("provider");
+
+/// What kind of provider an account is registered as. One role per account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub enum ProviderRole {
+    /// A physician (the seed paper's "doctor").
+    Doctor,
+    /// A laboratory that delivers results.
+    Lab,
+    /// A pharmacy that reads and writes prescriptions.
+    Pharmacy,
+    /// An insurer (usually read-only, e.g. billing records).
+    Insurer,
+    /// An analytics service such as the AI risk oracle.
+    Analytics,
+}
+
+/// Whether a registered provider may currently act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub enum ProviderStatus {
+    /// May be granted access and use its grants.
+    Active,
+    /// Suspended by the admin: every grant it holds stops working until reinstated.
+    Suspended,
+}
+
+/// A provider as the registry knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct ProviderInfo {
+    /// The provider's role.
+    pub role: ProviderRole,
+    /// Active or suspended.
+    pub status: ProviderStatus,
+    /// Block at which the admin registered it.
+    pub registered_at: BlockNumber,
+}
+
+impl ProviderInfo {
+    /// Whether the provider is active (not suspended).
+    pub fn is_active(&self) -> bool {
+        self.status == ProviderStatus::Active
+    }
+}
+
+/// Category of a medical record. This is metadata about the document type, never its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub enum RecordCategory {
+    /// Clinical notes, discharge letters.
+    ClinicalNote,
+    /// Laboratory results.
+    LabResult,
+    /// Vital signs and measurements.
+    Vitals,
+    /// Prescriptions and medication statements.
+    Medication,
+    /// Problem list / diagnoses.
+    Condition,
+    /// Imaging studies and reports.
+    Imaging,
+    /// Immunization history.
+    Immunization,
+    /// Allergies and intolerances.
+    Allergy,
+    /// Claims and billing documents.
+    Billing,
+    /// A summary document such as a FHIR `Bundle` of the patient's chart.
+    Summary,
+}
+
+impl RecordCategory {
+    /// Every category, in declaration order.
+    pub const ALL: [RecordCategory; 10] = [
+        RecordCategory::ClinicalNote,
+        RecordCategory::LabResult,
+        RecordCategory::Vitals,
+        RecordCategory::Medication,
+        RecordCategory::Condition,
+        RecordCategory::Imaging,
+        RecordCategory::Immunization,
+        RecordCategory::Allergy,
+        RecordCategory::Billing,
+        RecordCategory::Summary,
+    ];
+
+    /// The category's bit in a [`CategorySet`].
+    pub const fn bit(self) -> u16 {
+        1u16 << (self as u8)
+    }
+}
+
+/// A set of record categories, as a bit set (bit `i` = `RecordCategory::ALL[i]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct CategorySet(pub u16);
+
+impl CategorySet {
+    /// Bits that correspond to a category.
+    pub const VALID_BITS: u16 = (1u16 << RecordCategory::ALL.len()) - 1;
+
+    /// The empty set.
+    pub const fn empty() -> Self {
+        CategorySet(0)
+    }
+
+    /// Every category.
+    pub const fn all() -> Self {
+        CategorySet(Self::VALID_BITS)
+    }
+
+    /// The set of the given categories.
+    pub fn of(categories: &[RecordCategory]) -> Self {
+        CategorySet(categories.iter().fold(0, |bits, c| bits | c.bit()))
+    }
+
+    /// Whether `category` is in the set.
+    pub const fn contains(self, category: RecordCategory) -> bool {
+        self.0 & category.bit() != 0
+    }
+
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Whether every bit names a category.
+    pub const fn is_valid(self) -> bool {
+        self.0 & !Self::VALID_BITS == 0
+    }
+
+    /// The categories in the set, in declaration order.
+    pub fn categories(self) -> Vec<RecordCategory> {
+        RecordCategory::ALL.into_iter().filter(|c| self.contains(*c)).collect()
+    }
+}
+
+/// Whether an access reads records or adds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub enum AccessMode {
+    /// Read the patient's records (and fetch the off-chain documents).
+    Read,
+    /// Add new records to the patient's chart.
+    Write,
+}
+
+/// What a grant allows: record categories the grantee may read and may write.
+/// Write does not imply read (a lab may deliver results without seeing the chart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct Scope {
+    /// Categories the grantee may read.
+    pub read: CategorySet,
+    /// Categories the grantee may add records to.
+    pub write: CategorySet,
+}
+
+impl Scope {
+    /// Read access to the given categories.
+    pub fn read(categories: &[RecordCategory]) -> Self {
+        Scope { read: CategorySet::of(categories), write: CategorySet::empty() }
+    }
+
+    /// Read and write access to the given categories.
+    pub fn read_write(categories: &[RecordCategory]) -> Self {
+        let set = CategorySet::of(categories);
+        Scope { read: set, write: set }
+    }
+
+    /// Whether the scope allows `mode` on `category`.
+    pub const fn allows(&self, mode: AccessMode, category: RecordCategory) -> bool {
+        match mode {
+            AccessMode::Read => self.read.contains(category),
+            AccessMode::Write => self.write.contains(category),
+        }
+    }
+
+    /// The categories of `mode`.
+    pub const fn categories(&self, mode: AccessMode) -> CategorySet {
+        match mode {
+            AccessMode::Read => self.read,
+            AccessMode::Write => self.write,
+        }
+    }
+}
+
+/// A patient's consent for one provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct Grant {
+    /// What the grantee may do.
+    pub scope: Scope,
+    /// Block at which the patient granted (or last re-granted) it.
+    pub granted_at: BlockNumber,
+    /// First block at which the grant no longer works; `None` = until revoked.
+    pub expires_at: Option<BlockNumber>,
+}
+
+impl Grant {
+    /// Whether the grant has expired at block `now`.
+    pub fn is_expired(&self, now: BlockNumber) -> bool {
+        self.expires_at.is_some_and(|expiry| now >= expiry)
+    }
+}
+
+/// A registered patient. Holds no PHI: counters and an optional commitment only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct Patient {
+    /// Block of registration.
+    pub registered_at: BlockNumber,
+    /// Optional 32-byte commitment (e.g. a salted hash) to an off-chain profile.
+    pub profile_commitment: Option<ContentHash>,
+    /// Number of records anchored so far; record ids are `0..record_count`.
+    pub record_count: u32,
+    /// Number of providers that currently hold a grant (expired ones included until revoked).
+    pub grant_count: u32,
+}
+
+/// A hash-anchored medical record entry. The document itself lives off-chain, encrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct Record {
+    /// Per-patient sequence number.
+    pub id: RecordId,
+    /// Kind of document.
+    pub category: RecordCategory,
+    /// SHA-256 of the encrypted off-chain document.
+    pub content_hash: ContentHash,
+    /// Where the document can be fetched (`ipfs://…`, `https://…`, `file://…`), ≤ 128 bytes.
+    pub locator: Vec<u8>,
+    /// Account that added it: the patient or a provider holding a write grant.
+    pub author: AccountId,
+    /// Block at which it was anchored.
+    pub added_at: BlockNumber,
+    /// The record this one corrects, if any.
+    pub supersedes: Option<RecordId>,
+    /// The record that corrects this one, once there is one.
+    pub superseded_by: Option<RecordId>,
+}
+
+/// Why an access attempt was denied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub enum DenialReason {
+    /// The account is not a registered patient.
+    PatientNotRegistered,
+    /// The patient has not granted the caller access (seed: "Access Denied! You do not have permission").
+    NoGrant,
+    /// The caller's grant has expired.
+    GrantExpired,
+    /// The caller's grant does not cover this category and mode.
+    OutOfScope,
+    /// The caller is not registered as a provider.
+    ProviderNotRegistered,
+    /// The caller is a suspended provider.
+    ProviderSuspended,
+    /// The provider registry could not be asked; access fails closed.
+    RegistryUnavailable,
+}
+
+/// The outcome of an access decision. A denial is a successful, audited outcome, not a revert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub enum AccessDecision {
+    /// Access granted.
+    Granted,
+    /// Access denied, with the reason.
+    Denied(DenialReason),
+}
+
+impl AccessDecision {
+    /// Whether access was granted.
+    pub fn is_granted(&self) -> bool {
+        matches!(self, AccessDecision::Granted)
+    }
+}
+
+/// The outcome of `add_record`: the new record's id, or an audited denial of the write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub enum AddRecordOutcome {
+    /// The record was anchored with this id.
+    Added(RecordId),
+    /// The caller may not write this category for this patient.
+    Denied(DenialReason),
+}
+
+/// One page of a paginated query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub struct Page<T> {
+    /// The items of this page (a page can hold fewer than `limit` items when some were filtered
+    /// out by the caller's scope).
+    pub items: Vec<T>,
+    /// Where the next page starts, or `None` when this was the last one.
+    pub next: Option<u32>,
+}
+
+/// Checks a record locator: non-empty, at most [`MAX_LOCATOR_LEN`] bytes, printable ASCII
+/// without spaces, of the form `scheme://rest` with a lower-case scheme.
+pub fn check_locator(locator: &[u8]) -> Result<(), RecordsError> {
+    if locator.is_empty() {
+        return Err(RecordsError::LocatorEmpty);
+    }
+    if locator.len() > MAX_LOCATOR_LEN {
+        return Err(RecordsError::LocatorTooLong);
+    }
+    if !locator.iter().all(|b| b.is_ascii_graphic()) {
+        return Err(RecordsError::LocatorInvalid);
+    }
+    let scheme_end = locator
+        .windows(3)
+        .position(|w| w == b"://")
+        .ok_or(RecordsError::LocatorInvalid)?;
+    let (scheme, rest) = locator.split_at(scheme_end);
+    let scheme_ok = scheme.first().is_some_and(u8::is_ascii_lowercase)
+        && scheme
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.'));
+    if !scheme_ok || rest.len() <= 3 {
+        return Err(RecordsError::LocatorInvalid);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn category_bits_are_distinct_and_valid() {
+        let all = CategorySet::of(&RecordCategory::ALL);
+        assert_eq!(all, CategorySet::all());
+        assert_eq!(all.categories(), RecordCategory::ALL.to_vec());
+        assert!(all.is_valid());
+        assert!(!CategorySet(1 << 10).is_valid());
+        assert!(CategorySet::empty().is_empty());
+    }
+
+    #[test]
+    fn scope_separates_read_and_write() {
+        let scope = Scope {
+            read: CategorySet::of(&[RecordCategory::LabResult]),
+            write: CategorySet::of(&[RecordCategory::Vitals]),
+        };
+        assert!(scope.allows(AccessMode::Read, RecordCategory::LabResult));
+        assert!(!scope.allows(AccessMode::Write, RecordCategory::LabResult));
+        assert!(scope.allows(AccessMode::Write, RecordCategory::Vitals));
+        assert!(!scope.allows(AccessMode::Read, RecordCategory::Vitals));
+    }
+
+    #[test]
+    fn grant_expires_at_its_expiry_block() {
+        let grant = Grant { scope: Scope::default(), granted_at: 1, expires_at: Some(10) };
+        assert!(!grant.is_expired(9));
+        assert!(grant.is_expired(10));
+        let forever = Grant { expires_at: None, ..grant };
+        assert!(!forever.is_expired(u32::MAX));
+    }
+
+    #[test]
+    fn locators_are_checked() {
+        assert_eq!(check_locator(b"ipfs://bafybeigdyrzt5"), Ok(()));
+        assert_eq!(check_locator(b"https://ehr.example/doc/1"), Ok(()));
+        assert_eq!(check_locator(b"file://store/ab12"), Ok(()));
+        assert_eq!(check_locator(b""), Err(RecordsError::LocatorEmpty));
+        assert_eq!(check_locator(&[b'a'; 129]), Err(RecordsError::LocatorTooLong));
+        let mut max = b"ipfs://".to_vec();
+        max.resize(MAX_LOCATOR_LEN, b'x');
+        assert_eq!(check_locator(&max), Ok(()));
+        for bad in [&b"no-scheme"[..], b"ipfs:// x", b"IPFS://x", b"://x", b"ipfs://", b"ipfs\n://x", b"1p://x"] {
+            assert_eq!(check_locator(bad), Err(RecordsError::LocatorInvalid), "{bad:?}");
+        }
+    }
+}

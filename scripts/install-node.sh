@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs substrate-contracts-node (crates.io `contracts-node` 0.42.0) into ~/.cargo/bin.
+#
+# Skips everything when the binary is already on PATH at the right version. Otherwise installs the
+# Debian build packages it needs and builds it with Rust 1.95 (never the project's 1.86 pin, whose
+# std is too old for the node, and never 1.96+, with which the runtime wasm fails to link).
+# The first build takes about an hour on 2 cores.
+set -euo pipefail
+
+NODE_VERSION=0.42.0
+NODE_TOOLCHAIN=${NODE_TOOLCHAIN:-1.95.0}
+export PATH="$HOME/.cargo/bin:$PATH"
+
+have_node() {
+    command -v substrate-contracts-node >/dev/null 2>&1 &&
+        substrate-contracts-node --version 2>/dev/null | grep -q "substrate-contracts-node $NODE_VERSION"
+}
+
+if have_node; then
+    exit 0
+fi
+
+echo "install-node: building substrate-contracts-node $NODE_VERSION with Rust $NODE_TOOLCHAIN (about an hour the first time)"
+
+if command -v apt-get >/dev/null 2>&1; then
+    missing=()
+    for pkg in clang libclang-dev protobuf-compiler libssl-dev pkg-config cmake g++; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "install-node: apt-get install ${missing[*]}"
+        sudo_cmd=""
+        [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+        $sudo_cmd apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+fi
+
+rustup toolchain install "$NODE_TOOLCHAIN" --profile minimal -c rust-src \
+    -t wasm32-unknown-unknown -t wasm32v1-none >/dev/null 2>&1 ||
+    rustup toolchain install "$NODE_TOOLCHAIN" --profile minimal -c rust-src -t wasm32-unknown-unknown
+
+# Only the dev runtime is needed; the parachain/relay runtimes are skipped.
+SKIP_CONTRACTS_PARACHAIN_RUNTIME_WASM_BUILD=1 \
+SKIP_ROCOCO_RUNTIME_WASM_BUILD=1 \
+SKIP_WESTEND_RUNTIME_WASM_BUILD=1 \
+    cargo "+$NODE_TOOLCHAIN" install contracts-node --version "$NODE_VERSION" --locked
+
+have_node || { echo "install-node: substrate-contracts-node $NODE_VERSION is not on PATH after the build" >&2; exit 1; }
+echo "install-node: $(substrate-contracts-node --version)"
