@@ -44,6 +44,7 @@ pub enum RecordsError {
     NoAccess,
     /// A query was refused for this reason (queries cannot emit audit events; use
     /// `request_access` for an audited decision).
+    #[codec(index = 5)]
     AccessDenied(DenialReason),
     /// A patient cannot grant access to themselves; they always have it.
     CannotGrantSelf,

@@ -1,0 +1,33 @@
+//! drink suites: the release `.contract` artifacts of every contract, run in an in-process
+//! chain. Build them first with `scripts/build-contracts.sh` (`scripts/test.sh` does).
+
+mod audit;
+mod consent;
+mod flat_weights;
+mod records;
+mod registry;
+mod seed;
+
+use ehr_tests::{Call, EhrEvent};
+
+/// Asserts a call succeeded without reverting and emitted exactly `events`.
+#[track_caller]
+pub fn assert_ok<T: std::fmt::Debug + PartialEq, E: std::fmt::Debug>(call: &Call<Result<T, E>>, value: T, events: Vec<EhrEvent>) {
+    match &call.value {
+        Ok(v) => assert_eq!(v, &value),
+        Err(err) => panic!("expected Ok({value:?}), got Err({err:?})"),
+    }
+    assert!(!call.reverted, "an Ok call must not revert");
+    assert_eq!(call.events, events);
+}
+
+/// Asserts a call returned exactly `error`, reverted, and left no events.
+#[track_caller]
+pub fn assert_err<T: std::fmt::Debug, E: std::fmt::Debug + PartialEq>(call: &Call<Result<T, E>>, error: E) {
+    match &call.value {
+        Err(err) => assert_eq!(err, &error),
+        Ok(v) => panic!("expected Err({error:?}), got Ok({v:?})"),
+    }
+    assert!(call.reverted, "an Err call must revert its state changes");
+    assert!(call.events.is_empty() && call.raw_events.is_empty(), "a reverted call leaves no events");
+}
