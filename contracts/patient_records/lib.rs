@@ -30,9 +30,9 @@ mod patient_records {
             AccessGranted, AccessRequested, AccessRevoked, PatientRegistered, ProfileCommitmentSet,
             RecordAdded,
         },
-        AccessDecision, AccessMode, AddRecordOutcome, CategorySet, ContentHash, DenialReason,
-        Grant, Page, Patient, ProviderInfo, Record, RecordCategory, RecordId, RecordsError, Scope,
-        MAX_PAGE_LIMIT, PROVIDER_INFO_SELECTOR,
+        AccessDecision, AccessMode, AddRecordOutcome, CategorySet, ContentHash, DenialReason, Grant, Page,
+        Patient, ProviderInfo, Record, RecordCategory, RecordId, RecordsError, Scope, MAX_PAGE_LIMIT,
+        PROVIDER_INFO_SELECTOR,
     };
     use ink::{
         env::{
@@ -179,10 +179,8 @@ mod patient_records {
             }
             let id = entry.record_count;
             if let Some(old_id) = supersedes {
-                let mut old = self
-                    .records
-                    .get((patient, old_id))
-                    .ok_or(RecordsError::SupersededRecordNotFound)?;
+                let mut old =
+                    self.records.get((patient, old_id)).ok_or(RecordsError::SupersededRecordNotFound)?;
                 if old.superseded_by.is_some() {
                     return Err(RecordsError::RecordAlreadySuperseded);
                 }
@@ -349,10 +347,7 @@ mod patient_records {
                 return Err(RecordsError::AccessDenied(DenialReason::NoGrant));
             }
             self.patient_of(patient)?;
-            self.grants
-                .get((patient, provider))
-                .map(|stored| stored.grant)
-                .ok_or(RecordsError::NoAccess)
+            self.grants.get((patient, provider)).map(|stored| stored.grant).ok_or(RecordsError::NoAccess)
         }
 
         /// One page of the caller's grants (provider, grant), from slot `from`, at most
@@ -402,9 +397,7 @@ mod patient_records {
                 Some(stored) if stored.grant.is_expired(self.env().block_number()) => {
                     Some(DenialReason::GrantExpired)
                 }
-                Some(stored) if !stored.grant.scope.allows(mode, category) => {
-                    Some(DenialReason::OutOfScope)
-                }
+                Some(stored) if !stored.grant.scope.allows(mode, category) => Some(DenialReason::OutOfScope),
                 Some(_) => self.provider_denial(accessor),
             };
             denial.map_or(AccessDecision::Granted, AccessDecision::Denied)
@@ -531,10 +524,19 @@ mod patient_records {
             let fix = |c: &mut PatientRecords, byte: u8, old: RecordId, category| {
                 c.add_record(alice, category, [byte; 32], b"ipfs://fix".to_vec(), Some(old))
             };
-            assert_eq!(fix(&mut c, 2, 0, RecordCategory::Vitals), Err(RecordsError::SupersedeCategoryMismatch));
-            assert_eq!(fix(&mut c, 2, 9, RecordCategory::LabResult), Err(RecordsError::SupersededRecordNotFound));
+            assert_eq!(
+                fix(&mut c, 2, 0, RecordCategory::Vitals),
+                Err(RecordsError::SupersedeCategoryMismatch)
+            );
+            assert_eq!(
+                fix(&mut c, 2, 9, RecordCategory::LabResult),
+                Err(RecordsError::SupersededRecordNotFound)
+            );
             assert_eq!(fix(&mut c, 2, 0, RecordCategory::LabResult), Ok(AddRecordOutcome::Added(1)));
-            assert_eq!(fix(&mut c, 3, 0, RecordCategory::LabResult), Err(RecordsError::RecordAlreadySuperseded));
+            assert_eq!(
+                fix(&mut c, 3, 0, RecordCategory::LabResult),
+                Err(RecordsError::RecordAlreadySuperseded)
+            );
             assert_eq!(c.record(alice, 0).unwrap().superseded_by, Some(1));
             assert_eq!(c.record(alice, 1).unwrap().supersedes, Some(0));
         }
@@ -564,7 +566,10 @@ mod patient_records {
                 Err(RecordsError::PatientNotRegistered)
             );
             c.register_patient().unwrap();
-            assert_eq!(c.grant_access(accounts().alice, Scope::read(&[RecordCategory::LabResult]), None), Err(RecordsError::CannotGrantSelf));
+            assert_eq!(
+                c.grant_access(accounts().alice, Scope::read(&[RecordCategory::LabResult]), None),
+                Err(RecordsError::CannotGrantSelf)
+            );
             assert_eq!(c.grant_access(bob, Scope::default(), None), Err(RecordsError::EmptyScope));
             let bad = Scope { read: CategorySet(1 << 12), write: CategorySet::empty() };
             assert_eq!(c.grant_access(bob, bad, None), Err(RecordsError::InvalidScope));

@@ -145,9 +145,7 @@ mod provider_registry {
         /// Whether `account` is an active (registered, not suspended) provider of `role`.
         #[ink(message)]
         pub fn is_active_provider(&self, account: AccountId, role: ProviderRole) -> bool {
-            self.providers
-                .get(account)
-                .is_some_and(|info| info.is_active() && info.role == role)
+            self.providers.get(account).is_some_and(|info| info.is_active() && info.role == role)
         }
 
         /// The current admin.

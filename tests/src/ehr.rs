@@ -75,7 +75,12 @@ impl Ehr {
     // ---- provider registry ------------------------------------------------------------
 
     /// `register_provider(account, role)`.
-    pub fn register_provider(&mut self, caller: AccountId, account: AccountId, role: ProviderRole) -> Call<RegistryResult<()>> {
+    pub fn register_provider(
+        &mut self,
+        caller: AccountId,
+        account: AccountId,
+        role: ProviderRole,
+    ) -> Call<RegistryResult<()>> {
         self.chain.call(&self.registry, caller, "register_provider", (account, role))
     }
 
@@ -142,7 +147,11 @@ impl Ehr {
     }
 
     /// `set_profile_commitment(commitment)`.
-    pub fn set_profile_commitment(&mut self, caller: AccountId, commitment: Option<ContentHash>) -> Call<RecordsResult<()>> {
+    pub fn set_profile_commitment(
+        &mut self,
+        caller: AccountId,
+        commitment: Option<ContentHash>,
+    ) -> Call<RecordsResult<()>> {
         self.chain.call(&self.records, caller, "set_profile_commitment", commitment)
     }
 
@@ -183,17 +192,33 @@ impl Ehr {
     }
 
     /// `request_access(patient, category)`.
-    pub fn request_access(&mut self, caller: AccountId, patient: AccountId, category: RecordCategory) -> Call<RecordsResult<AccessDecision>> {
+    pub fn request_access(
+        &mut self,
+        caller: AccountId,
+        patient: AccountId,
+        category: RecordCategory,
+    ) -> Call<RecordsResult<AccessDecision>> {
         self.chain.call(&self.records, caller, "request_access", (patient, category))
     }
 
     /// `records(patient, from, limit)`.
-    pub fn records_page(&mut self, caller: AccountId, patient: AccountId, from: RecordId, limit: u32) -> Call<RecordsResult<Page<Record>>> {
+    pub fn records_page(
+        &mut self,
+        caller: AccountId,
+        patient: AccountId,
+        from: RecordId,
+        limit: u32,
+    ) -> Call<RecordsResult<Page<Record>>> {
         self.chain.call(&self.records, caller, "records", (patient, from, limit))
     }
 
     /// `record(patient, id)`.
-    pub fn record(&mut self, caller: AccountId, patient: AccountId, id: RecordId) -> Call<RecordsResult<Record>> {
+    pub fn record(
+        &mut self,
+        caller: AccountId,
+        patient: AccountId,
+        id: RecordId,
+    ) -> Call<RecordsResult<Record>> {
         self.chain.call(&self.records, caller, "record", (patient, id))
     }
 
@@ -204,7 +229,13 @@ impl Ehr {
     }
 
     /// `grant_access(provider, scope, expires_at)`.
-    pub fn grant_access(&mut self, caller: AccountId, provider: AccountId, scope: Scope, expires_at: Option<BlockNumber>) -> Call<RecordsResult<()>> {
+    pub fn grant_access(
+        &mut self,
+        caller: AccountId,
+        provider: AccountId,
+        scope: Scope,
+        expires_at: Option<BlockNumber>,
+    ) -> Call<RecordsResult<()>> {
         self.chain.call(&self.records, caller, "grant_access", (provider, scope, expires_at))
     }
 
@@ -214,12 +245,22 @@ impl Ehr {
     }
 
     /// `grant_of(patient, provider)`.
-    pub fn grant_of(&mut self, caller: AccountId, patient: AccountId, provider: AccountId) -> Call<RecordsResult<Grant>> {
+    pub fn grant_of(
+        &mut self,
+        caller: AccountId,
+        patient: AccountId,
+        provider: AccountId,
+    ) -> Call<RecordsResult<Grant>> {
         self.chain.call(&self.records, caller, "grant_of", (patient, provider))
     }
 
     /// `grants(from, limit)`.
-    pub fn grants_page(&mut self, caller: AccountId, from: u32, limit: u32) -> Call<RecordsResult<Page<(AccountId, Grant)>>> {
+    pub fn grants_page(
+        &mut self,
+        caller: AccountId,
+        from: u32,
+        limit: u32,
+    ) -> Call<RecordsResult<Page<(AccountId, Grant)>>> {
         self.chain.call(&self.records, caller, "grants", (from, limit))
     }
 }

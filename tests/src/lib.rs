@@ -37,9 +37,10 @@ pub fn artifacts_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("EHR_ARTIFACTS_DIR") {
         return PathBuf::from(dir);
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        workspace.canonicalize().unwrap_or(workspace).join("target")
+    });
     target.join("contracts")
 }
 
@@ -137,6 +138,68 @@ ehr_events!(
     AccessRequested,
 );
 
+/// A short form of an account for logs: `0x` and its first four bytes.
+pub fn short_account(account: &AccountId) -> String {
+    short_hex(AsRef::<[u8; 32]>::as_ref(account))
+}
+
+/// A short form of a 32-byte hash for logs: `0x` and its first four bytes.
+pub fn short_hex(bytes: &[u8; 32]) -> String {
+    format!("0x{}…", bytes[..4].iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+impl EhrEvent {
+    /// One line describing the event, with short account ids and hashes.
+    pub fn summary(&self) -> String {
+        let a = short_account;
+        match self {
+            EhrEvent::ProviderRegistered(e) => {
+                format!("ProviderRegistered {} as {:?}", a(&e.provider), e.role)
+            }
+            EhrEvent::ProviderSuspended(e) => format!("ProviderSuspended {}", a(&e.provider)),
+            EhrEvent::ProviderReinstated(e) => format!("ProviderReinstated {}", a(&e.provider)),
+            EhrEvent::AdminTransferProposed(e) => {
+                format!("AdminTransferProposed by {} to {:?}", a(&e.admin), e.candidate.as_ref().map(a))
+            }
+            EhrEvent::AdminTransferred(e) => {
+                format!("AdminTransferred {} -> {}", a(&e.previous), a(&e.admin))
+            }
+            EhrEvent::PatientRegistered(e) => format!("PatientRegistered {}", a(&e.patient)),
+            EhrEvent::ProfileCommitmentSet(e) => {
+                format!("ProfileCommitmentSet {} {:?}", a(&e.patient), e.commitment.as_ref().map(short_hex))
+            }
+            EhrEvent::RecordAdded(e) => format!(
+                "RecordAdded patient {} record {} {:?} sha256 {} by {}{}",
+                a(&e.patient),
+                e.record_id,
+                e.category,
+                short_hex(&e.content_hash),
+                a(&e.author),
+                e.supersedes.map(|id| format!(", supersedes {id}")).unwrap_or_default()
+            ),
+            EhrEvent::AccessGranted(e) => format!(
+                "AccessGranted patient {} -> {} read {:?} write {:?} until {}",
+                a(&e.patient),
+                a(&e.provider),
+                e.scope.read.categories(),
+                e.scope.write.categories(),
+                e.expires_at.map(|b| format!("block {b}")).unwrap_or_else(|| "revoked".into())
+            ),
+            EhrEvent::AccessRevoked(e) => {
+                format!("AccessRevoked patient {} -> {}", a(&e.patient), a(&e.provider))
+            }
+            EhrEvent::AccessRequested(e) => format!(
+                "AccessRequested patient {} by {}: {:?} {:?} -> {:?}",
+                a(&e.patient),
+                a(&e.accessor),
+                e.mode,
+                e.category,
+                e.decision
+            ),
+        }
+    }
+}
+
 /// The result of one contract call.
 #[derive(Debug, Clone)]
 pub struct Call<R> {
@@ -202,16 +265,19 @@ impl Chain {
         let mut seed = [0u8; 32];
         ink::env::hash_bytes::<ink::env::hash::Blake2x256>(name.as_bytes(), &mut seed);
         let account = AccountId32::new(seed);
-        self.session
-            .sandbox()
-            .mint_into(&account, ACCOUNT_FUNDS)
-            .expect("minting test funds");
+        self.session.sandbox().mint_into(&account, ACCOUNT_FUNDS).expect("minting test funds");
         to_account(&account)
     }
 
     /// Deploys the release bundle of contract `name` with `constructor` and its arguments
     /// (in the metadata transcoder's text form), signed by `deployer`.
-    pub fn deploy(&mut self, name: &str, constructor: &str, args: &[String], deployer: AccountId) -> Contract {
+    pub fn deploy(
+        &mut self,
+        name: &str,
+        constructor: &str,
+        args: &[String],
+        deployer: AccountId,
+    ) -> Contract {
         let bundle = load_bundle(name);
         let selectors = bundle
             .transcoder

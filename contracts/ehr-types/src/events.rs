@@ -6,8 +6,8 @@
 //! metadata, so each contract's metadata shows all of these.
 
 use crate::{
-    AccessDecision, AccessMode, AccountId, BlockNumber, ContentHash, ProviderRole, RecordCategory,
-    RecordId, Scope,
+    AccessDecision, AccessMode, AccountId, BlockNumber, ContentHash, ProviderRole, RecordCategory, RecordId,
+    Scope,
 };
 
 /// The admin registered a provider (seed: "Doctor registered successfully").

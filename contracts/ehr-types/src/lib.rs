@@ -365,10 +365,7 @@ pub fn check_locator(locator: &[u8]) -> Result<(), RecordsError> {
     if !locator.iter().all(|b| b.is_ascii_graphic()) {
         return Err(RecordsError::LocatorInvalid);
     }
-    let scheme_end = locator
-        .windows(3)
-        .position(|w| w == b"://")
-        .ok_or(RecordsError::LocatorInvalid)?;
+    let scheme_end = locator.windows(3).position(|w| w == b"://").ok_or(RecordsError::LocatorInvalid)?;
     let (scheme, rest) = locator.split_at(scheme_end);
     let scheme_ok = scheme.first().is_some_and(u8::is_ascii_lowercase)
         && scheme
@@ -425,7 +422,9 @@ mod tests {
         let mut max = b"ipfs://".to_vec();
         max.resize(MAX_LOCATOR_LEN, b'x');
         assert_eq!(check_locator(&max), Ok(()));
-        for bad in [&b"no-scheme"[..], b"ipfs:// x", b"IPFS://x", b"://x", b"ipfs://", b"ipfs\n://x", b"1p://x"] {
+        for bad in
+            [&b"no-scheme"[..], b"ipfs:// x", b"IPFS://x", b"://x", b"ipfs://", b"ipfs\n://x", b"1p://x"]
+        {
             assert_eq!(check_locator(bad), Err(RecordsError::LocatorInvalid), "{bad:?}");
         }
     }

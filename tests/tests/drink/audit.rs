@@ -3,9 +3,7 @@
 
 use drink::session::NO_ARGS;
 use ehr_tests::{ehr::doc_hash, to_account32, Ehr, EhrEvent};
-use ehr_types::{
-    events::*, AccessDecision, AccessMode, DenialReason, RecordCategory, RecordsError, Scope,
-};
+use ehr_types::{events::*, AccessDecision, AccessMode, DenialReason, RecordCategory, RecordsError, Scope};
 use ink::env::Event as _;
 
 #[test]
@@ -15,7 +13,9 @@ fn every_denial_reason_is_audited_without_reverting() {
         (ehr.admin, ehr.patient, ehr.doctor, ehr.other_doctor, ehr.stranger);
     ehr.grant_access(patient, doctor, Scope::read(&[RecordCategory::LabResult]), None).value.unwrap();
     let expiry = ehr.chain.block_number() + 1;
-    ehr.grant_access(patient, other_doctor, Scope::read(&[RecordCategory::Vitals]), Some(expiry)).value.unwrap();
+    ehr.grant_access(patient, other_doctor, Scope::read(&[RecordCategory::Vitals]), Some(expiry))
+        .value
+        .unwrap();
 
     let mut expect = |ehr: &mut Ehr, accessor, patient, category, decision| {
         let call = ehr.request_access(accessor, patient, category);
@@ -23,7 +23,13 @@ fn every_denial_reason_is_audited_without_reverting() {
         assert!(!call.reverted);
         assert_eq!(
             call.events,
-            vec![EhrEvent::AccessRequested(AccessRequested { patient, accessor, category, mode: AccessMode::Read, decision })]
+            vec![EhrEvent::AccessRequested(AccessRequested {
+                patient,
+                accessor,
+                category,
+                mode: AccessMode::Read,
+                decision
+            })]
         );
     };
     let denied = AccessDecision::Denied;
@@ -54,7 +60,10 @@ fn events_carry_patient_and_actor_topics_and_no_health_data() {
 
     let call = ehr.add_record(patient, patient, RecordCategory::LabResult, doc_hash(1), b"ipfs://x1", None);
     let raw = &call.raw_events[0];
-    assert_eq!(raw.topics, vec![RecordAdded::SIGNATURE_TOPIC.unwrap(), account_topic(patient), account_topic(patient)]);
+    assert_eq!(
+        raw.topics,
+        vec![RecordAdded::SIGNATURE_TOPIC.unwrap(), account_topic(patient), account_topic(patient)]
+    );
     // Ids, category and the document hash; the locator stays in storage, out of the event.
     assert_eq!(raw.data.len(), 32 + 32 + 4 + 1 + 32 + 1);
 }
@@ -77,11 +86,20 @@ fn metadata_transcoder_drives_the_contracts_like_a_dapp() {
     let session = ehr.chain.session();
     session.set_actor(to_account32(patient));
     let result = session
-        .call_with_address::<_, Result<(), RecordsError>>(to_account32(records), "register_patient", NO_ARGS, None)
+        .call_with_address::<_, Result<(), RecordsError>>(
+            to_account32(records),
+            "register_patient",
+            NO_ARGS,
+            None,
+        )
         .expect("call through the transcoder");
     assert_eq!(result, Ok(Ok(())));
-    let again = session
-        .call_with_address::<_, Result<(), RecordsError>>(to_account32(records), "register_patient", NO_ARGS, None);
+    let again = session.call_with_address::<_, Result<(), RecordsError>>(
+        to_account32(records),
+        "register_patient",
+        NO_ARGS,
+        None,
+    );
     assert!(again.is_err(), "the duplicate registration reverts");
 
     let transcoder = ehr_tests::load_bundle("patient_records").transcoder;
@@ -94,7 +112,10 @@ fn metadata_transcoder_drives_the_contracts_like_a_dapp() {
     assert!(decoded.starts_with("AccessRequested"), "{decoded}");
     assert!(decoded.contains("Summary") && decoded.contains("NoGrant"), "{decoded}");
     let returned = transcoder
-        .decode_message_return("request_access", &mut &*ink::scale::Encode::encode(&ink::MessageResult::Ok(call.value)))
+        .decode_message_return(
+            "request_access",
+            &mut &*ink::scale::Encode::encode(&ink::MessageResult::Ok(call.value)),
+        )
         .expect("return value decodes from metadata")
         .to_string();
     assert!(returned.contains("Denied") && returned.contains("NoGrant"), "{returned}");

@@ -42,7 +42,12 @@ fn regrant_replaces_the_previous_grant() {
     assert_ok(
         &call,
         (),
-        vec![EhrEvent::AccessGranted(AccessGranted { patient, provider: doctor, scope: wider, expires_at: Some(expiry) })],
+        vec![EhrEvent::AccessGranted(AccessGranted {
+            patient,
+            provider: doctor,
+            scope: wider,
+            expires_at: Some(expiry),
+        })],
     );
     let grant = ehr.grant_of(doctor, patient, doctor).value.unwrap();
     assert_eq!((grant.scope, grant.expires_at), (wider, Some(expiry)));
@@ -57,16 +62,27 @@ fn expired_grant_is_denied_everywhere_until_regranted() {
     let (patient, lab) = (ehr.patient, ehr.lab);
     ehr.add_record(patient, patient, RecordCategory::LabResult, doc_hash(1), LOCATOR, None).value.unwrap();
     let expiry = ehr.chain.block_number() + 5;
-    ehr.grant_access(patient, lab, Scope::read_write(&[RecordCategory::LabResult]), Some(expiry)).value.unwrap();
-    assert_eq!(ehr.request_access(lab, patient, RecordCategory::LabResult).value, Ok(AccessDecision::Granted));
+    ehr.grant_access(patient, lab, Scope::read_write(&[RecordCategory::LabResult]), Some(expiry))
+        .value
+        .unwrap();
+    assert_eq!(
+        ehr.request_access(lab, patient, RecordCategory::LabResult).value,
+        Ok(AccessDecision::Granted)
+    );
 
     ehr.chain.advance_blocks(4);
-    assert_eq!(ehr.request_access(lab, patient, RecordCategory::LabResult).value, Ok(AccessDecision::Granted));
+    assert_eq!(
+        ehr.request_access(lab, patient, RecordCategory::LabResult).value,
+        Ok(AccessDecision::Granted)
+    );
     ehr.chain.advance_blocks(1);
     assert_eq!(ehr.chain.block_number(), expiry);
 
     let expired = DenialReason::GrantExpired;
-    assert_eq!(ehr.request_access(lab, patient, RecordCategory::LabResult).value, Ok(AccessDecision::Denied(expired)));
+    assert_eq!(
+        ehr.request_access(lab, patient, RecordCategory::LabResult).value,
+        Ok(AccessDecision::Denied(expired))
+    );
     assert_err(&ehr.records_page(lab, patient, 0, 10), RecordsError::AccessDenied(expired));
     assert_err(&ehr.record(lab, patient, 0), RecordsError::AccessDenied(expired));
     let write = ehr.add_record(lab, patient, RecordCategory::LabResult, doc_hash(2), LOCATOR, None);
@@ -75,7 +91,10 @@ fn expired_grant_is_denied_everywhere_until_regranted() {
     assert!(ehr.grant_of(patient, patient, lab).value.unwrap().is_expired(expiry));
 
     ehr.grant_access(patient, lab, Scope::read(&[RecordCategory::LabResult]), None).value.unwrap();
-    assert_eq!(ehr.request_access(lab, patient, RecordCategory::LabResult).value, Ok(AccessDecision::Granted));
+    assert_eq!(
+        ehr.request_access(lab, patient, RecordCategory::LabResult).value,
+        Ok(AccessDecision::Granted)
+    );
 }
 
 #[test]
@@ -83,8 +102,13 @@ fn suspended_provider_loses_access_everywhere_and_regains_it_when_reinstated() {
     let mut ehr = Ehr::with_cast();
     let (admin, patient, doctor) = (ehr.admin, ehr.patient, ehr.doctor);
     ehr.add_record(patient, patient, RecordCategory::ClinicalNote, doc_hash(1), LOCATOR, None).value.unwrap();
-    ehr.grant_access(patient, doctor, Scope::read_write(&[RecordCategory::ClinicalNote]), None).value.unwrap();
-    assert_eq!(ehr.request_access(doctor, patient, RecordCategory::ClinicalNote).value, Ok(AccessDecision::Granted));
+    ehr.grant_access(patient, doctor, Scope::read_write(&[RecordCategory::ClinicalNote]), None)
+        .value
+        .unwrap();
+    assert_eq!(
+        ehr.request_access(doctor, patient, RecordCategory::ClinicalNote).value,
+        Ok(AccessDecision::Granted)
+    );
 
     ehr.suspend_provider(admin, doctor).value.unwrap();
     let suspended = DenialReason::ProviderSuspended;
@@ -99,10 +123,16 @@ fn suspended_provider_loses_access_everywhere_and_regains_it_when_reinstated() {
     // No new grant for a suspended provider either.
     let other_patient = ehr.other_patient;
     ehr.register_patient(other_patient).value.unwrap();
-    assert_err(&ehr.grant_access(other_patient, doctor, lab_results(), None), RecordsError::ProviderSuspended);
+    assert_err(
+        &ehr.grant_access(other_patient, doctor, lab_results(), None),
+        RecordsError::ProviderSuspended,
+    );
 
     ehr.reinstate_provider(admin, doctor).value.unwrap();
-    assert_eq!(ehr.request_access(doctor, patient, RecordCategory::ClinicalNote).value, Ok(AccessDecision::Granted));
+    assert_eq!(
+        ehr.request_access(doctor, patient, RecordCategory::ClinicalNote).value,
+        Ok(AccessDecision::Granted)
+    );
     assert_eq!(ehr.records_page(doctor, patient, 0, 10).value.unwrap().items.len(), 1);
 }
 
@@ -149,7 +179,10 @@ fn grant_queries_follow_their_access_rule() {
     ehr.grant_access(patient, doctor, lab_results(), None).value.unwrap();
     let grant: Grant = ehr.grant_of(patient, patient, doctor).value.unwrap();
     assert_eq!(ehr.grant_of(doctor, patient, doctor).value, Ok(grant), "the grantee may see its grant");
-    assert_err(&ehr.grant_of(other_doctor, patient, doctor), RecordsError::AccessDenied(DenialReason::NoGrant));
+    assert_err(
+        &ehr.grant_of(other_doctor, patient, doctor),
+        RecordsError::AccessDenied(DenialReason::NoGrant),
+    );
     assert_err(&ehr.grant_of(other_doctor, patient, other_doctor), RecordsError::NoAccess);
     assert_err(&ehr.grant_of(stranger, stranger, doctor), RecordsError::PatientNotRegistered);
     assert_err(&ehr.grants_page(doctor, 0, 10), RecordsError::PatientNotRegistered);
@@ -166,12 +199,22 @@ fn records_contract_with_an_unreachable_registry_fails_closed() {
     let bogus = ehr_tests::to_account32(stranger).to_string();
     let miswired = ehr.chain.deploy("patient_records", "new", &[bogus], admin);
     ehr.chain.call::<_, Result<(), RecordsError>>(&miswired, patient, "register_patient", ()).value.unwrap();
-    let call = ehr.chain.call::<_, Result<(), RecordsError>>(&miswired, patient, "grant_access", (doctor, lab_results(), None::<u32>));
+    let call = ehr.chain.call::<_, Result<(), RecordsError>>(
+        &miswired,
+        patient,
+        "grant_access",
+        (doctor, lab_results(), None::<u32>),
+    );
     assert_err(&call, RecordsError::RegistryUnavailable);
     // Wired to a contract that has no `provider` message (the records contract itself).
     let records = ehr_tests::to_account32(ehr.records.address).to_string();
     let miswired = ehr.chain.deploy("patient_records", "new", &[records], admin);
     ehr.chain.call::<_, Result<(), RecordsError>>(&miswired, patient, "register_patient", ()).value.unwrap();
-    let call = ehr.chain.call::<_, Result<(), RecordsError>>(&miswired, patient, "grant_access", (doctor, lab_results(), None::<u32>));
+    let call = ehr.chain.call::<_, Result<(), RecordsError>>(
+        &miswired,
+        patient,
+        "grant_access",
+        (doctor, lab_results(), None::<u32>),
+    );
     assert_err(&call, RecordsError::RegistryUnavailable);
 }

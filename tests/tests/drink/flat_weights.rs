@@ -13,11 +13,40 @@ fn weights(ehr: &mut Ehr, n: u32) -> Vec<(&'static str, u64, u64)> {
     let fresh_provider = ehr.chain.account(&format!("fresh provider {n}"));
     let fresh_patient = ehr.chain.account(&format!("fresh patient {n}"));
     let calls = vec![
-        ("register_provider", ehr.register_provider(admin, fresh_provider, ProviderRole::Doctor).gas_consumed),
+        (
+            "register_provider",
+            ehr.register_provider(admin, fresh_provider, ProviderRole::Doctor).gas_consumed,
+        ),
         ("register_patient", ehr.register_patient(fresh_patient).gas_consumed),
-        ("add_record", ehr.add_record(patient, patient, RecordCategory::LabResult, doc_hash(1_000_000 + n), LOCATOR, None).gas_consumed),
-        ("add_record (provider)", ehr.add_record(doctor, patient, RecordCategory::LabResult, doc_hash(2_000_000 + n), LOCATOR, None).gas_consumed),
-        ("grant_access", ehr.grant_access(patient, fresh_provider, Scope::read(&[RecordCategory::LabResult]), None).gas_consumed),
+        (
+            "add_record",
+            ehr.add_record(
+                patient,
+                patient,
+                RecordCategory::LabResult,
+                doc_hash(1_000_000 + n),
+                LOCATOR,
+                None,
+            )
+            .gas_consumed,
+        ),
+        (
+            "add_record (provider)",
+            ehr.add_record(
+                doctor,
+                patient,
+                RecordCategory::LabResult,
+                doc_hash(2_000_000 + n),
+                LOCATOR,
+                None,
+            )
+            .gas_consumed,
+        ),
+        (
+            "grant_access",
+            ehr.grant_access(patient, fresh_provider, Scope::read(&[RecordCategory::LabResult]), None)
+                .gas_consumed,
+        ),
         ("request_access", ehr.request_access(doctor, patient, RecordCategory::LabResult).gas_consumed),
         ("records (page of 10)", ehr.records_page(doctor, patient, 0, 10).gas_consumed),
         ("revoke_access", ehr.revoke_access(patient, fresh_provider).gas_consumed),
@@ -32,7 +61,16 @@ fn populate(ehr: &mut Ehr, round: u32, patients: u32, records: u32, grants: u32)
         ehr.register_patient(other).value.unwrap();
     }
     for i in 0..records {
-        ehr.add_record(patient, patient, RecordCategory::LabResult, doc_hash(round * 100_000 + i), LOCATOR, None).value.unwrap();
+        ehr.add_record(
+            patient,
+            patient,
+            RecordCategory::LabResult,
+            doc_hash(round * 100_000 + i),
+            LOCATOR,
+            None,
+        )
+        .value
+        .unwrap();
     }
     for i in 0..grants {
         let provider = ehr.chain.account(&format!("crowd provider {round}/{i}"));

@@ -12,7 +12,11 @@ use ehr_tests::{Call, EhrEvent};
 
 /// Asserts a call succeeded without reverting and emitted exactly `events`.
 #[track_caller]
-pub fn assert_ok<T: std::fmt::Debug + PartialEq, E: std::fmt::Debug>(call: &Call<Result<T, E>>, value: T, events: Vec<EhrEvent>) {
+pub fn assert_ok<T: std::fmt::Debug + PartialEq, E: std::fmt::Debug>(
+    call: &Call<Result<T, E>>,
+    value: T,
+    events: Vec<EhrEvent>,
+) {
     match &call.value {
         Ok(v) => assert_eq!(v, &value),
         Err(err) => panic!("expected Ok({value:?}), got Err({err:?})"),

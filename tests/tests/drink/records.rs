@@ -3,8 +3,8 @@
 
 use ehr_tests::{ehr::doc_hash, Ehr, EhrEvent};
 use ehr_types::{
-    events::*, AccessDecision, AccessMode, AddRecordOutcome, DenialReason, RecordCategory,
-    RecordsError, Scope, MAX_LOCATOR_LEN,
+    events::*, AccessDecision, AccessMode, AddRecordOutcome, DenialReason, RecordCategory, RecordsError,
+    Scope, MAX_LOCATOR_LEN,
 };
 
 use crate::{assert_err, assert_ok};
@@ -16,7 +16,8 @@ fn provider_with_write_grant_adds_records_and_is_audited() {
     let mut ehr = Ehr::with_cast();
     let (patient, lab) = (ehr.patient, ehr.lab);
     // A lab may deliver results without being able to read the chart.
-    let scope = Scope { read: Default::default(), write: ehr_types::CategorySet::of(&[RecordCategory::LabResult]) };
+    let scope =
+        Scope { read: Default::default(), write: ehr_types::CategorySet::of(&[RecordCategory::LabResult]) };
     ehr.grant_access(patient, lab, scope, None).value.unwrap();
     let call = ehr.add_record(lab, patient, RecordCategory::LabResult, doc_hash(7), LOCATOR, None);
     assert_ok(
@@ -76,7 +77,8 @@ fn corrections_supersede_the_record_they_name() {
     let mut ehr = Ehr::with_cast();
     let patient = ehr.patient;
     ehr.add_record(patient, patient, RecordCategory::Condition, doc_hash(1), LOCATOR, None).value.unwrap();
-    let call = ehr.add_record(patient, patient, RecordCategory::Condition, doc_hash(2), b"ipfs://fixed", Some(0));
+    let call =
+        ehr.add_record(patient, patient, RecordCategory::Condition, doc_hash(2), b"ipfs://fixed", Some(0));
     assert_ok(
         &call,
         AddRecordOutcome::Added(1),
@@ -90,10 +92,16 @@ fn corrections_supersede_the_record_they_name() {
         })],
     );
     let original = ehr.record(patient, patient, 0).value.unwrap();
-    assert_eq!((original.superseded_by, original.content_hash), (Some(1), doc_hash(1)), "the original stays, linked forward");
+    assert_eq!(
+        (original.superseded_by, original.content_hash),
+        (Some(1), doc_hash(1)),
+        "the original stays, linked forward"
+    );
     assert_eq!(ehr.record(patient, patient, 1).value.unwrap().supersedes, Some(0));
 
-    let add = |ehr: &mut Ehr, n, category, old| ehr.add_record(patient, patient, category, doc_hash(n), LOCATOR, Some(old));
+    let add = |ehr: &mut Ehr, n, category, old| {
+        ehr.add_record(patient, patient, category, doc_hash(n), LOCATOR, Some(old))
+    };
     assert_err(&add(&mut ehr, 3, RecordCategory::Condition, 0), RecordsError::RecordAlreadySuperseded);
     assert_err(&add(&mut ehr, 3, RecordCategory::Condition, 5), RecordsError::SupersededRecordNotFound);
     assert_err(&add(&mut ehr, 3, RecordCategory::Allergy, 1), RecordsError::SupersedeCategoryMismatch);
@@ -104,7 +112,8 @@ fn corrections_supersede_the_record_they_name() {
 fn bad_record_inputs_are_refused_with_their_reason() {
     let mut ehr = Ehr::with_cast();
     let patient = ehr.patient;
-    let mut add = |hash, locator: &[u8]| ehr.add_record(patient, patient, RecordCategory::Imaging, hash, locator, None);
+    let mut add =
+        |hash, locator: &[u8]| ehr.add_record(patient, patient, RecordCategory::Imaging, hash, locator, None);
     assert_err(&add(doc_hash(1), b""), RecordsError::LocatorEmpty);
     assert_err(&add(doc_hash(1), &[b'a'; MAX_LOCATOR_LEN + 1]), RecordsError::LocatorTooLong);
     assert_err(&add(doc_hash(1), &vec![b'a'; 4 * 1024]), RecordsError::LocatorTooLong);
@@ -126,7 +135,12 @@ fn input_larger_than_the_contract_buffer_is_refused_by_the_chain() {
     let huge = (patient, RecordCategory::Imaging, doc_hash(1), vec![b'a'; 16 * 1024], None::<u32>);
     let failed = ehr
         .chain
-        .try_call::<_, Result<AddRecordOutcome, RecordsError>>(&ehr.records.clone(), patient, "add_record", huge)
+        .try_call::<_, Result<AddRecordOutcome, RecordsError>>(
+            &ehr.records.clone(),
+            patient,
+            "add_record",
+            huge,
+        )
         .expect_err("oversize input must not be accepted");
     assert!(failed.error.contains("OutputBufferTooSmall"), "{failed}");
     assert_eq!(ehr.patient_entry(patient).unwrap().record_count, 0);
@@ -153,7 +167,14 @@ fn records_are_paginated_and_filtered_by_the_readers_scope() {
     assert_eq!(ids, (0..12).collect::<Vec<_>>());
 
     // The doctor sees lab results and imaging only.
-    ehr.grant_access(patient, doctor, Scope::read(&[RecordCategory::LabResult, RecordCategory::Imaging]), None).value.unwrap();
+    ehr.grant_access(
+        patient,
+        doctor,
+        Scope::read(&[RecordCategory::LabResult, RecordCategory::Imaging]),
+        None,
+    )
+    .value
+    .unwrap();
     let page = ehr.records_page(doctor, patient, 0, 50).value.unwrap();
     assert_eq!(page.next, None);
     assert_eq!(page.items.iter().map(|r| r.id).collect::<Vec<_>>(), vec![0, 2, 3, 5, 6, 8, 9, 11]);
@@ -190,10 +211,18 @@ fn profile_commitment_is_set_and_cleared_by_the_patient_only() {
     let (patient, stranger) = (ehr.patient, ehr.stranger);
     let commitment = doc_hash(42);
     let call = ehr.set_profile_commitment(patient, Some(commitment));
-    assert_ok(&call, (), vec![EhrEvent::ProfileCommitmentSet(ProfileCommitmentSet { patient, commitment: Some(commitment) })]);
+    assert_ok(
+        &call,
+        (),
+        vec![EhrEvent::ProfileCommitmentSet(ProfileCommitmentSet { patient, commitment: Some(commitment) })],
+    );
     assert_eq!(ehr.patient_entry(patient).unwrap().profile_commitment, Some(commitment));
     let call = ehr.set_profile_commitment(patient, None);
-    assert_ok(&call, (), vec![EhrEvent::ProfileCommitmentSet(ProfileCommitmentSet { patient, commitment: None })]);
+    assert_ok(
+        &call,
+        (),
+        vec![EhrEvent::ProfileCommitmentSet(ProfileCommitmentSet { patient, commitment: None })],
+    );
     assert_eq!(ehr.patient_entry(patient).unwrap().profile_commitment, None);
     assert_err(&ehr.set_profile_commitment(patient, Some([0; 32])), RecordsError::InvalidContentHash);
     assert_err(&ehr.set_profile_commitment(stranger, Some(commitment)), RecordsError::PatientNotRegistered);

@@ -20,13 +20,26 @@ fn deployer_is_admin_and_registry_starts_empty() {
 fn every_role_registers_and_is_queryable() {
     let mut ehr = Ehr::deploy();
     let admin = ehr.admin;
-    let roles = [ProviderRole::Doctor, ProviderRole::Lab, ProviderRole::Pharmacy, ProviderRole::Insurer, ProviderRole::Analytics];
+    let roles = [
+        ProviderRole::Doctor,
+        ProviderRole::Lab,
+        ProviderRole::Pharmacy,
+        ProviderRole::Insurer,
+        ProviderRole::Analytics,
+    ];
     for (i, role) in roles.into_iter().enumerate() {
         let account = ehr.chain.account(&format!("provider {i}"));
         let call = ehr.register_provider(admin, account, role);
-        assert_ok(&call, (), vec![EhrEvent::ProviderRegistered(ProviderRegistered { provider: account, role })]);
+        assert_ok(
+            &call,
+            (),
+            vec![EhrEvent::ProviderRegistered(ProviderRegistered { provider: account, role })],
+        );
         let block = ehr.chain.block_number();
-        assert_eq!(ehr.provider(account), Some(ProviderInfo { role, status: ProviderStatus::Active, registered_at: block }));
+        assert_eq!(
+            ehr.provider(account),
+            Some(ProviderInfo { role, status: ProviderStatus::Active, registered_at: block })
+        );
         assert!(ehr.is_active_provider(account, role));
         let other = if role == ProviderRole::Doctor { ProviderRole::Lab } else { ProviderRole::Doctor };
         assert!(!ehr.is_active_provider(account, other), "active only in its own role");
@@ -81,7 +94,11 @@ fn two_step_admin_transfer() {
     assert_err(&ehr.accept_admin(stranger), RegistryError::NotPendingAdmin);
 
     let call = ehr.accept_admin(candidate);
-    assert_ok(&call, (), vec![EhrEvent::AdminTransferred(AdminTransferred { previous: admin, admin: candidate })]);
+    assert_ok(
+        &call,
+        (),
+        vec![EhrEvent::AdminTransferred(AdminTransferred { previous: admin, admin: candidate })],
+    );
     assert_eq!(ehr.registry_admin(), candidate);
     assert_eq!(ehr.pending_admin(), None);
     // The old admin lost its powers; the new one has them.
@@ -101,7 +118,11 @@ fn admin_proposal_can_be_cancelled_or_replaced() {
     assert_err(&ehr.accept_admin(first), RegistryError::NotPendingAdmin);
     assert_err(&ehr.cancel_admin_proposal(first), RegistryError::NotAdmin);
     let call = ehr.cancel_admin_proposal(admin);
-    assert_ok(&call, (), vec![EhrEvent::AdminTransferProposed(AdminTransferProposed { admin, candidate: None })]);
+    assert_ok(
+        &call,
+        (),
+        vec![EhrEvent::AdminTransferProposed(AdminTransferProposed { admin, candidate: None })],
+    );
     assert_eq!(ehr.pending_admin(), None);
     assert_err(&ehr.accept_admin(second), RegistryError::NoPendingAdmin);
 }

@@ -3,8 +3,8 @@
 
 use ehr_tests::{ehr::doc_hash, Ehr, EhrEvent};
 use ehr_types::{
-    events::*, AccessDecision, AccessMode, AddRecordOutcome, DenialReason, ProviderRole,
-    RecordCategory, RecordsError, RegistryError, Scope,
+    events::*, AccessDecision, AccessMode, AddRecordOutcome, DenialReason, ProviderRole, RecordCategory,
+    RecordsError, RegistryError, Scope,
 };
 
 use crate::{assert_err, assert_ok};
@@ -43,7 +43,10 @@ fn doctor_registered_successfully() {
     assert_ok(
         &call,
         (),
-        vec![EhrEvent::ProviderRegistered(ProviderRegistered { provider: doctor, role: ProviderRole::Doctor })],
+        vec![EhrEvent::ProviderRegistered(ProviderRegistered {
+            provider: doctor,
+            role: ProviderRole::Doctor,
+        })],
     );
     assert!(ehr.is_active_provider(doctor, ProviderRole::Doctor));
 }
@@ -53,7 +56,10 @@ fn doctor_is_already_registered() {
     let mut ehr = Ehr::deploy();
     let (admin, doctor) = (ehr.admin, ehr.doctor);
     ehr.register_provider(admin, doctor, ProviderRole::Doctor).value.unwrap();
-    assert_err(&ehr.register_provider(admin, doctor, ProviderRole::Lab), RegistryError::ProviderAlreadyRegistered);
+    assert_err(
+        &ehr.register_provider(admin, doctor, ProviderRole::Lab),
+        RegistryError::ProviderAlreadyRegistered,
+    );
     assert_eq!(ehr.provider(doctor).unwrap().role, ProviderRole::Doctor);
 }
 

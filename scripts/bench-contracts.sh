@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Prints the gas (ref_time, proof_size) and storage deposit of every contract message, measured
+# in drink against the release artifacts, and each contract's wasm size in bytes.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+scripts/build-contracts.sh >/dev/null
+cargo run --quiet -p ehr-tests --bin bench_contracts

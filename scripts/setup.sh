@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks to build and test the project. Idempotent; prints nothing
+# when everything is already there.
+#   - rustup and the toolchain pinned in rust-toolchain.toml (Rust 1.86.0 with rust-src, clippy,
+#     rustfmt and the wasm32-unknown-unknown target)
+#   - cargo-contract 5.0.3 (about 11-25 minutes to build the first time)
+#   - the C/C++ compiler cargo-contract's build needs (Debian: g++)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+CARGO_CONTRACT_VERSION=5.0.3
+toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+
+say() { echo "setup: $*"; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Debian packages the builds need.
+if command -v apt-get >/dev/null 2>&1; then
+    missing=()
+    for pkg in g++ pkg-config; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "apt-get install ${missing[*]}"
+        as_root apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+fi
+
+# rustup and the pinned toolchain.
+if ! command -v rustup >/dev/null 2>&1; then
+    say "installing rustup"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --default-toolchain none
+fi
+if ! rustup run "$toolchain" rustc --version >/dev/null 2>&1 ||
+    ! rustup component list --toolchain "$toolchain" --installed 2>/dev/null | grep -q '^rust-src' ||
+    ! rustup component list --toolchain "$toolchain" --installed 2>/dev/null | grep -q '^clippy' ||
+    ! rustup target list --toolchain "$toolchain" --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+    say "installing Rust $toolchain with rust-src, clippy, rustfmt, wasm32-unknown-unknown"
+    rustup toolchain install "$toolchain" --profile minimal \
+        -c rust-src -c clippy -c rustfmt -t wasm32-unknown-unknown >/dev/null
+fi
+
+# cargo-contract.
+if ! cargo-contract --version 2>/dev/null | grep -q "^cargo-contract $CARGO_CONTRACT_VERSION"; then
+    say "installing cargo-contract $CARGO_CONTRACT_VERSION (builds from source; takes a while the first time)"
+    cargo "+$toolchain" install cargo-contract --version "$CARGO_CONTRACT_VERSION" --locked --quiet
+fi
