@@ -1,7 +1,23 @@
 //! The off-chain AI risk oracle: reads FHIR R4 clinical data, computes validated disease-risk
-//! scores and posts ed25519-signed attestations to the chain.
+//! scores and (in progress) posts ed25519-signed attestations to the chain.
 //!
-//! Not implemented yet: this crate reserves its place in the workspace and shares the contracts'
-//! SCALE types through [`ehr_types`].
+//! - [`model`]: the [`RiskModel`] trait, inputs, explainable scores, model hashes.
+//! - [`pce`]: ACC/AHA 2013 Pooled Cohort Equations (10-year ASCVD risk).
+//! - [`framingham`]: Framingham 2008 general CVD risk.
+
+pub mod framingham;
+pub mod model;
+pub mod pce;
 
 pub use ehr_types;
+pub use model::{RiskInputs, RiskModel, RiskScore};
+
+/// Every model the oracle ships, in a stable order.
+pub fn models() -> Vec<Box<dyn RiskModel>> {
+    vec![Box::new(pce::PooledCohortEquations), Box::new(framingham::Framingham2008)]
+}
+
+/// The model with id `id`, if the oracle ships it.
+pub fn model(id: &str) -> Option<Box<dyn RiskModel>> {
+    models().into_iter().find(|m| m.id() == id)
+}
