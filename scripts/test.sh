@@ -15,8 +15,8 @@ scripts/build-contracts.sh
 step "format"
 cargo fmt --all --check
 
-step "lint contracts and shared types"
-cargo clippy --quiet -p ehr-types -p provider_registry -p patient_records --all-targets -- -D warnings
+step "lint contracts, shared types and the oracle"
+cargo clippy --quiet -p ehr-types -p provider_registry -p patient_records -p ai-oracle --all-targets -- -D warnings
 
 step "tests: unit tests and drink suites"
 cargo test --workspace

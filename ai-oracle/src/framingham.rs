@@ -175,6 +175,7 @@ mod tests {
     use super::*;
     use crate::model::Race;
 
+    #[allow(clippy::too_many_arguments)]
     fn person(
         sex: Sex,
         age: f64,

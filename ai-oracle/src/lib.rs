@@ -3,8 +3,10 @@
 //!
 //! - [`model`]: the [`RiskModel`] trait, inputs, explainable scores, model hashes.
 //! - [`pce`]: ACC/AHA 2013 Pooled Cohort Equations (10-year ASCVD risk).
+//! - [`fhir`]: FHIR R4 extraction of the model inputs, with provenance.
 //! - [`framingham`]: Framingham 2008 general CVD risk.
 
+pub mod fhir;
 pub mod framingham;
 pub mod model;
 pub mod pce;
