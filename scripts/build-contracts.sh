@@ -11,7 +11,7 @@ cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 contracts=("$@")
-[ ${#contracts[@]} -gt 0 ] || contracts=(provider_registry patient_records)
+[ ${#contracts[@]} -gt 0 ] || contracts=(provider_registry patient_records risk_scores)
 
 target=${CARGO_TARGET_DIR:-$root/target}
 out="$target/contracts"

@@ -30,6 +30,7 @@ mod patient_records {
             AccessGranted, AccessRequested, AccessRevoked, PatientRegistered, ProfileCommitmentSet,
             RecordAdded,
         },
+        scores::{InputCheck, MAX_BATCH},
         AccessDecision, AccessMode, AddRecordOutcome, CategorySet, ContentHash, DenialReason, Grant, Page,
         Patient, ProviderInfo, Record, RecordCategory, RecordId, RecordsError, Scope, MAX_PAGE_LIMIT,
         PROVIDER_INFO_SELECTOR,
@@ -66,8 +67,8 @@ mod patient_records {
         patient_count: u32,
         /// Records by (patient, record id).
         records: Mapping<(AccountId, RecordId), Record>,
-        /// Record id by (patient, content hash): which documents are anchored.
-        anchors: Mapping<(AccountId, ContentHash), RecordId>,
+        /// Record id and category by (patient, content hash): which documents are anchored.
+        anchors: Mapping<(AccountId, ContentHash), (RecordId, RecordCategory)>,
         /// Grants by (patient, provider).
         grants: Mapping<(AccountId, AccountId), StoredGrant>,
         /// The patient's grantees by slot `0..grant_count`, for paginated listing.
@@ -202,7 +203,7 @@ mod patient_records {
                 superseded_by: None,
             };
             self.records.insert((patient, id), &record);
-            self.anchors.insert((patient, content_hash), &id);
+            self.anchors.insert((patient, content_hash), &(id, category));
             self.patients.insert(patient, &entry);
             self.env().emit_event(RecordAdded {
                 patient,
@@ -264,7 +265,55 @@ mod patient_records {
         /// anchored. Lets anyone check a document's integrity against the chain.
         #[ink(message)]
         pub fn anchored_record(&self, patient: AccountId, content_hash: ContentHash) -> Option<RecordId> {
-            self.anchors.get((patient, content_hash))
+            self.anchors.get((patient, content_hash)).map(|(id, _)| id)
+        }
+
+        /// The decision `request_access` would take for `accessor`, without recording it: a
+        /// pre-check for storage gateways and contracts. Only `request_access` is an audited
+        /// access.
+        #[ink(message)]
+        pub fn access_decision(
+            &self,
+            patient: AccountId,
+            accessor: AccountId,
+            category: RecordCategory,
+            mode: AccessMode,
+        ) -> AccessDecision {
+            self.decide(patient, accessor, category, mode)
+        }
+
+        /// For each `(patient, content_hash)`: is it an anchored record of the patient that
+        /// `accessor` may read? Asks the registry once for the whole batch (at most 128 items).
+        /// Used by the risk-scores contract to check an oracle batch in one call.
+        #[ink(message)]
+        pub fn check_inputs(
+            &self,
+            accessor: AccountId,
+            items: Vec<(AccountId, ContentHash)>,
+        ) -> Result<Vec<InputCheck>> {
+            if items.len() > MAX_BATCH as usize {
+                return Err(RecordsError::BatchTooLarge);
+            }
+            let provider_denial = self.provider_denial(accessor);
+            let now = self.env().block_number();
+            Ok(items
+                .into_iter()
+                .map(|(patient, content_hash)| {
+                    let Some((_, category)) = self.anchors.get((patient, content_hash)) else {
+                        return InputCheck::NotAnchored;
+                    };
+                    if accessor == patient {
+                        return InputCheck::Ok;
+                    }
+                    match self
+                        .grant_denial(patient, accessor, category, AccessMode::Read, now)
+                        .or(provider_denial)
+                    {
+                        Some(reason) => InputCheck::Denied(reason),
+                        None => InputCheck::Ok,
+                    }
+                })
+                .collect())
         }
 
         // ---- consent --------------------------------------------------------------------
@@ -392,15 +441,28 @@ mod patient_records {
             if accessor == patient {
                 return AccessDecision::Granted;
             }
-            let denial = match self.grants.get((patient, accessor)) {
-                None => Some(DenialReason::NoGrant),
-                Some(stored) if stored.grant.is_expired(self.env().block_number()) => {
-                    Some(DenialReason::GrantExpired)
-                }
-                Some(stored) if !stored.grant.scope.allows(mode, category) => Some(DenialReason::OutOfScope),
-                Some(_) => self.provider_denial(accessor),
-            };
+            let denial = self
+                .grant_denial(patient, accessor, category, mode, self.env().block_number())
+                .or_else(|| self.provider_denial(accessor));
             denial.map_or(AccessDecision::Granted, AccessDecision::Denied)
+        }
+
+        /// Why `accessor`'s grant from `patient` does not allow `mode` on `category` at block
+        /// `now`, if it does not. Does not ask the registry.
+        fn grant_denial(
+            &self,
+            patient: AccountId,
+            accessor: AccountId,
+            category: RecordCategory,
+            mode: AccessMode,
+            now: BlockNumber,
+        ) -> Option<DenialReason> {
+            match self.grants.get((patient, accessor)) {
+                None => Some(DenialReason::NoGrant),
+                Some(stored) if stored.grant.is_expired(now) => Some(DenialReason::GrantExpired),
+                Some(stored) if !stored.grant.scope.allows(mode, category) => Some(DenialReason::OutOfScope),
+                Some(_) => None,
+            }
         }
 
         /// The patient entry and the categories the caller may read, for the read queries.

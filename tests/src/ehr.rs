@@ -2,8 +2,9 @@
 //! typed method per contract message.
 
 use ehr_types::{
+    scores::{AttestationBatch, ScoreAttestation, Signature, SignerInfo, SignerKey, StoredScore},
     AccessDecision, AddRecordOutcome, BlockNumber, ContentHash, Grant, Page, Patient, ProviderInfo,
-    ProviderRole, Record, RecordCategory, RecordId, RecordsError, RegistryError, Scope,
+    ProviderRole, Record, RecordCategory, RecordId, RecordsError, RegistryError, Scope, ScoreError,
 };
 use ink::primitives::AccountId;
 
@@ -13,6 +14,11 @@ use crate::{Call, Chain, Contract};
 pub type RegistryResult<T> = Result<T, RegistryError>;
 /// Result of a records message.
 pub type RecordsResult<T> = Result<T, RecordsError>;
+/// Result of a risk-scores message.
+pub type ScoreResult<T> = Result<T, ScoreError>;
+
+/// The chain id (genesis hash) the sandbox's risk-scores contract is deployed with.
+pub const SANDBOX_CHAIN: [u8; 32] = *b"drink-sandbox-chain-genesis-hash";
 
 /// Both contracts deployed on a fresh chain, with the seed paper's cast of accounts.
 pub struct Ehr {
@@ -22,6 +28,8 @@ pub struct Ehr {
     pub registry: Contract,
     /// The patient records contract, wired to `registry`.
     pub records: Contract,
+    /// The risk-scores contract, wired to `records`, for chain [`SANDBOX_CHAIN`].
+    pub scores: Contract,
     /// Deployer of both contracts and the registry's admin.
     pub admin: AccountId,
     /// A patient-to-be (not registered by `deploy`).
@@ -46,6 +54,9 @@ impl Ehr {
         let registry = chain.deploy("provider_registry", "new", &[], admin);
         let registry_arg = crate::to_account32(registry.address).to_string();
         let records = chain.deploy("patient_records", "new", &[registry_arg], admin);
+        let records_arg = crate::to_account32(records.address).to_string();
+        let chain_arg = format!("0x{}", SANDBOX_CHAIN.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let scores = chain.deploy("risk_scores", "new", &[records_arg, chain_arg], admin);
         Ehr {
             patient: chain.account("patient"),
             other_patient: chain.account("other patient"),
@@ -56,6 +67,7 @@ impl Ehr {
             chain,
             registry,
             records,
+            scores,
             admin,
         }
     }
@@ -263,6 +275,88 @@ impl Ehr {
     ) -> Call<RecordsResult<Page<(AccountId, Grant)>>> {
         self.chain.call(&self.records, caller, "grants", (from, limit))
     }
+}
+
+impl Ehr {
+    // ---- risk scores ------------------------------------------------------------------
+
+    /// `add_signer(signer, account)`.
+    pub fn add_signer(
+        &mut self,
+        caller: AccountId,
+        signer: SignerKey,
+        account: AccountId,
+    ) -> Call<ScoreResult<()>> {
+        self.chain.call(&self.scores, caller, "add_signer", (signer, account))
+    }
+
+    /// `retire_signer(signer)`.
+    pub fn retire_signer(&mut self, caller: AccountId, signer: SignerKey) -> Call<ScoreResult<()>> {
+        self.chain.call(&self.scores, caller, "retire_signer", signer)
+    }
+
+    /// `approve_model(model_hash)`.
+    pub fn approve_model(&mut self, caller: AccountId, model_hash: ContentHash) -> Call<ScoreResult<()>> {
+        self.chain.call(&self.scores, caller, "approve_model", model_hash)
+    }
+
+    /// `retire_model(model_hash)`.
+    pub fn retire_model(&mut self, caller: AccountId, model_hash: ContentHash) -> Call<ScoreResult<()>> {
+        self.chain.call(&self.scores, caller, "retire_model", model_hash)
+    }
+
+    /// `submit_score(batch, signature)`.
+    pub fn submit_score(
+        &mut self,
+        caller: AccountId,
+        batch: &AttestationBatch,
+        signature: Signature,
+    ) -> Call<ScoreResult<()>> {
+        self.chain.call(&self.scores, caller, "submit_score", (batch, signature))
+    }
+
+    /// `submit_scores(batch, signature)`.
+    pub fn submit_scores(
+        &mut self,
+        caller: AccountId,
+        batch: &AttestationBatch,
+        signature: Signature,
+    ) -> Call<ScoreResult<Vec<ScoreResult<()>>>> {
+        self.chain.call(&self.scores, caller, "submit_scores", (batch, signature))
+    }
+
+    /// `latest_score(patient, model_hash)`.
+    pub fn latest_score(
+        &mut self,
+        caller: AccountId,
+        patient: AccountId,
+        model_hash: ContentHash,
+    ) -> Call<ScoreResult<Option<StoredScore>>> {
+        self.chain.call(&self.scores, caller, "latest_score", (patient, model_hash))
+    }
+
+    /// `signer(signer)`.
+    pub fn signer_info(&mut self, signer: SignerKey) -> Option<SignerInfo> {
+        let caller = self.stranger;
+        self.chain.call(&self.scores, caller, "signer", signer).value
+    }
+
+    /// `is_model_approved(model_hash)`.
+    pub fn is_model_approved(&mut self, model_hash: ContentHash) -> bool {
+        let caller = self.stranger;
+        self.chain.call(&self.scores, caller, "is_model_approved", model_hash).value
+    }
+
+    /// A batch for this suite's risk-scores contract and chain.
+    pub fn batch(&self, signer: SignerKey, attestations: Vec<ScoreAttestation>) -> AttestationBatch {
+        AttestationBatch { contract: self.scores.address, chain: SANDBOX_CHAIN, signer, attestations }
+    }
+}
+
+/// Signs a batch with an ed25519 key, as the oracle does.
+pub fn sign_batch(key: &ed25519_dalek::SigningKey, batch: &AttestationBatch) -> Signature {
+    use ed25519_dalek::Signer;
+    key.sign(&batch.signing_message()).to_bytes()
 }
 
 /// A content hash that differs per `n` (a stand-in for the SHA-256 of an encrypted document).

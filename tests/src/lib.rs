@@ -136,6 +136,11 @@ ehr_events!(
     AccessGranted,
     AccessRevoked,
     AccessRequested,
+    SignerAdded,
+    SignerRetired,
+    ModelApproved,
+    ModelRetired,
+    ScoreAccepted,
 );
 
 /// A short form of an account for logs: `0x` and its first four bytes.
@@ -195,6 +200,20 @@ impl EhrEvent {
                 e.mode,
                 e.category,
                 e.decision
+            ),
+            EhrEvent::SignerAdded(e) => {
+                format!("SignerAdded key {} for oracle {}", short_hex(&e.signer), a(&e.account))
+            }
+            EhrEvent::SignerRetired(e) => format!("SignerRetired key {}", short_hex(&e.signer)),
+            EhrEvent::ModelApproved(e) => format!("ModelApproved {}", short_hex(&e.model_hash)),
+            EhrEvent::ModelRetired(e) => format!("ModelRetired {}", short_hex(&e.model_hash)),
+            EhrEvent::ScoreAccepted(e) => format!(
+                "ScoreAccepted patient {} model {} input sha256 {} signer {} nonce {}",
+                a(&e.patient),
+                short_hex(&e.model_hash),
+                short_hex(&e.input_hash),
+                short_hex(&e.signer),
+                e.nonce
             ),
         }
     }

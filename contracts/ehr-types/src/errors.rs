@@ -78,4 +78,43 @@ pub enum RecordsError {
     RegistryUnavailable,
     /// A counter would overflow.
     Overflow,
+    /// More items than `MAX_BATCH` (128) in one call.
+    BatchTooLarge,
+}
+
+/// Errors of the risk-scores contract, and per-item outcomes of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub enum ScoreError {
+    /// The caller is not the admin.
+    NotAdmin,
+    /// The signer key is already registered.
+    SignerAlreadyRegistered,
+    /// The signer key is not registered.
+    UnknownSigner,
+    /// The signer key was retired.
+    SignerRetired,
+    /// The model hash is already approved.
+    ModelAlreadyApproved,
+    /// The model hash is not approved (never, or retired).
+    ModelNotApproved,
+    /// The signature does not verify against the signer key for this batch.
+    BadSignature,
+    /// The attestation is for another contract or chain.
+    WrongDomain,
+    /// The nonce is not above the signer's last accepted nonce: a replay or out of order.
+    StaleNonce,
+    /// The patient has not granted the oracle's account read access to the record (reason).
+    #[codec(index = 9)]
+    NoConsent(DenialReason),
+    /// The input hash is not an anchored record of the patient.
+    InputNotAnchored,
+    /// The risk is above 1_000_000 ppm.
+    RiskOutOfRange,
+    /// The batch is empty.
+    EmptyBatch,
+    /// The batch has more than 128 attestations.
+    BatchTooLarge,
+    /// The records contract could not be asked.
+    RecordsUnavailable,
 }

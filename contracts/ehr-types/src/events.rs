@@ -6,8 +6,8 @@
 //! metadata, so each contract's metadata shows all of these.
 
 use crate::{
-    AccessDecision, AccessMode, AccountId, BlockNumber, ContentHash, ProviderRole, RecordCategory, RecordId,
-    Scope,
+    scores::SignerKey, AccessDecision, AccessMode, AccountId, BlockNumber, ContentHash, ProviderRole,
+    RecordCategory, RecordId, Scope,
 };
 
 /// The admin registered a provider (seed: "Doctor registered successfully").
@@ -148,4 +148,59 @@ pub struct AccessRequested {
     pub mode: AccessMode,
     /// Granted, or denied with the reason.
     pub decision: AccessDecision,
+}
+
+/// The admin registered an oracle signer key for the oracle account `account`.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignerAdded {
+    /// The oracle's account.
+    #[ink(topic)]
+    pub account: AccountId,
+    /// Its ed25519 public key.
+    pub signer: SignerKey,
+}
+
+/// The admin retired an oracle signer key.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignerRetired {
+    /// Its ed25519 public key.
+    pub signer: SignerKey,
+}
+
+/// The admin approved a model (by the hash of its parameters).
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelApproved {
+    /// The model hash.
+    #[ink(topic)]
+    pub model_hash: ContentHash,
+}
+
+/// The admin retired a model.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelRetired {
+    /// The model hash.
+    #[ink(topic)]
+    pub model_hash: ContentHash,
+}
+
+/// A signed score was accepted as the patient's latest for the model. Ids and hashes only: the
+/// score itself is read from storage under the contract's access rule.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreAccepted {
+    /// The patient.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// The model hash.
+    pub model_hash: ContentHash,
+    /// SHA-256 of the document scored.
+    pub input_hash: ContentHash,
+    /// The signer.
+    pub signer: SignerKey,
+    /// The attestation's nonce.
+    pub nonce: u64,
 }

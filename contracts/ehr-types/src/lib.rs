@@ -19,10 +19,11 @@ extern crate alloc;
 
 pub mod errors;
 pub mod events;
+pub mod scores;
 
 use alloc::vec::Vec;
 
-pub use errors::{RecordsError, RegistryError};
+pub use errors::{RecordsError, RegistryError, ScoreError};
 pub use ink::primitives::AccountId;
 
 /// Block number type of the chain (`DefaultEnvironment`).
@@ -36,6 +37,10 @@ pub type ContentHash = [u8; 32];
 pub const MAX_LOCATOR_LEN: usize = 128;
 /// Largest page any paginated query returns.
 pub const MAX_PAGE_LIMIT: u32 = 50;
+
+/// Selector of the records contract's `check_inputs(accessor, items) -> Vec<InputCheck>` message,
+/// which the risk-scores contract calls once per batch.
+pub const CHECK_INPUTS_SELECTOR: [u8; 4] = ink::selector_bytes!("check_inputs");
 
 /// Selector of the provider registry's `provider(AccountId) -> Option<ProviderInfo>` message,
 /// which the records contract calls to learn whether a grantee is an active provider.

@@ -17,7 +17,7 @@ fn every_denial_reason_is_audited_without_reverting() {
         .value
         .unwrap();
 
-    let mut expect = |ehr: &mut Ehr, accessor, patient, category, decision| {
+    let expect = |ehr: &mut Ehr, accessor, patient, category, decision| {
         let call = ehr.request_access(accessor, patient, category);
         assert_eq!(call.value, Ok(decision));
         assert!(!call.reverted);

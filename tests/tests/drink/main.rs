@@ -6,6 +6,7 @@ mod consent;
 mod flat_weights;
 mod records;
 mod registry;
+mod scores;
 mod seed;
 
 use ehr_tests::{Call, EhrEvent};

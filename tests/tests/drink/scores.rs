@@ -1,0 +1,348 @@
+//! Risk scores: the oracle's signed attestations, verified on-chain (ed25519), checked against
+//! the patient's anchored records and consent, stored and announced; every refusal typed.
+
+use ed25519_dalek::SigningKey;
+use ehr_tests::{
+    ehr::{doc_hash, sign_batch, SANDBOX_CHAIN},
+    Ehr, EhrEvent,
+};
+use ehr_types::{
+    events::*,
+    scores::{ScoreAttestation, ScoreBand, SignerInfo, MAX_BATCH},
+    DenialReason, ProviderRole, RecordCategory, Scope, ScoreError,
+};
+use ink::primitives::AccountId;
+
+use crate::{assert_err, assert_ok};
+
+const MODEL: [u8; 32] = [0x3c; 32];
+const LOCATOR: &[u8] = b"file://store/fhir-bundle";
+
+/// The suite with an oracle (Analytics provider with a signer key), an approved model, and the
+/// patient's FHIR summary anchored and readable by the oracle.
+struct Fixture {
+    ehr: Ehr,
+    key: SigningKey,
+    oracle: AccountId,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let mut ehr = Ehr::with_cast();
+        let (admin, patient) = (ehr.admin, ehr.patient);
+        let oracle = ehr.chain.account("oracle");
+        ehr.register_provider(admin, oracle, ProviderRole::Analytics).value.unwrap();
+        let key = SigningKey::from_bytes(&[42; 32]);
+        ehr.add_signer(admin, key.verifying_key().to_bytes(), oracle).value.unwrap();
+        ehr.approve_model(admin, MODEL).value.unwrap();
+        ehr.add_record(patient, patient, RecordCategory::Summary, doc_hash(1), LOCATOR, None).value.unwrap();
+        ehr.grant_access(patient, oracle, Scope::read(&[RecordCategory::Summary]), None).value.unwrap();
+        Fixture { ehr, key, oracle }
+    }
+
+    fn signer(&self) -> [u8; 32] {
+        self.key.verifying_key().to_bytes()
+    }
+
+    fn attestation(&self, patient: AccountId, input: u32, nonce: u64) -> ScoreAttestation {
+        ScoreAttestation {
+            patient,
+            model_hash: MODEL,
+            input_hash: doc_hash(input),
+            risk_ppm: 53_800,
+            band: ScoreBand::Borderline,
+            computed_at: 1_718_000_000_000,
+            nonce,
+        }
+    }
+
+    /// Signs and submits one attestation through `submit_score`.
+    fn submit(&mut self, attestation: ScoreAttestation) -> ehr_tests::Call<Result<(), ScoreError>> {
+        let batch = self.ehr.batch(self.signer(), vec![attestation]);
+        let signature = sign_batch(&self.key, &batch);
+        let relayer = self.ehr.stranger;
+        self.ehr.submit_score(relayer, &batch, signature)
+    }
+}
+
+#[test]
+fn signed_score_is_accepted_stored_and_announced() {
+    let mut f = Fixture::new();
+    let patient = f.ehr.patient;
+    let attestation = f.attestation(patient, 1, 1);
+    let call = f.submit(attestation.clone());
+    assert_ok(
+        &call,
+        (),
+        vec![EhrEvent::ScoreAccepted(ScoreAccepted {
+            patient,
+            model_hash: MODEL,
+            input_hash: doc_hash(1),
+            signer: f.signer(),
+            nonce: 1,
+        })],
+    );
+    let stored = f.ehr.latest_score(patient, patient, MODEL).value.unwrap().expect("stored");
+    assert_eq!(
+        (stored.risk_ppm, stored.band, stored.input_hash),
+        (53_800, ScoreBand::Borderline, doc_hash(1))
+    );
+    assert_eq!((stored.signer, stored.nonce, stored.computed_at), (f.signer(), 1, attestation.computed_at));
+    assert_eq!(
+        f.ehr.signer_info(f.signer()),
+        Some(SignerInfo { account: f.oracle, last_nonce: 1, retired: false })
+    );
+
+    // A newer score replaces it as the latest.
+    let mut newer = f.attestation(patient, 1, 2);
+    newer.risk_ppm = 61_000;
+    f.submit(newer).value.unwrap();
+    assert_eq!(f.ehr.latest_score(patient, patient, MODEL).value.unwrap().unwrap().risk_ppm, 61_000);
+}
+
+#[test]
+fn scores_are_readable_by_the_patient_and_whom_it_lets_read_its_summary() {
+    let mut f = Fixture::new();
+    let (patient, doctor) = (f.ehr.patient, f.ehr.doctor);
+    f.submit(f.attestation(patient, 1, 1)).value.unwrap();
+    assert_err(&f.ehr.latest_score(doctor, patient, MODEL), ScoreError::NoConsent(DenialReason::NoGrant));
+    f.ehr.grant_access(patient, doctor, Scope::read(&[RecordCategory::Summary]), None).value.unwrap();
+    assert!(f.ehr.latest_score(doctor, patient, MODEL).value.unwrap().is_some());
+    assert_eq!(f.ehr.latest_score(patient, patient, [9; 32]).value, Ok(None));
+}
+
+#[test]
+fn forged_or_tampered_signatures_are_refused() {
+    let mut f = Fixture::new();
+    let patient = f.ehr.patient;
+    let relayer = f.ehr.stranger;
+    let batch = f.ehr.batch(f.signer(), vec![f.attestation(patient, 1, 1)]);
+    let mut signature = sign_batch(&f.key, &batch);
+    signature[0] ^= 1;
+    assert_err(&f.ehr.submit_score(relayer, &batch, signature), ScoreError::BadSignature);
+
+    // Signed, then the risk changed in transit.
+    let signature = sign_batch(&f.key, &batch);
+    let mut tampered = batch.clone();
+    tampered.attestations[0].risk_ppm = 1;
+    assert_err(&f.ehr.submit_score(relayer, &tampered, signature), ScoreError::BadSignature);
+
+    // Signed by another key than the one the batch names.
+    let other = SigningKey::from_bytes(&[7; 32]);
+    assert_err(&f.ehr.submit_score(relayer, &batch, sign_batch(&other, &batch)), ScoreError::BadSignature);
+    assert_eq!(f.ehr.signer_info(f.signer()).unwrap().last_nonce, 0, "nothing consumed");
+}
+
+#[test]
+fn unknown_and_retired_signers_are_refused() {
+    let mut f = Fixture::new();
+    let (admin, patient, relayer) = (f.ehr.admin, f.ehr.patient, f.ehr.stranger);
+    let stranger_key = SigningKey::from_bytes(&[9; 32]);
+    let batch = f.ehr.batch(stranger_key.verifying_key().to_bytes(), vec![f.attestation(patient, 1, 1)]);
+    assert_err(
+        &f.ehr.submit_score(relayer, &batch, sign_batch(&stranger_key, &batch)),
+        ScoreError::UnknownSigner,
+    );
+
+    let call = f.ehr.retire_signer(admin, f.signer());
+    assert_ok(&call, (), vec![EhrEvent::SignerRetired(SignerRetired { signer: f.signer() })]);
+    assert_err(&f.submit(f.attestation(patient, 1, 1)), ScoreError::SignerRetired);
+}
+
+#[test]
+fn replayed_and_out_of_order_nonces_are_refused() {
+    let mut f = Fixture::new();
+    let (patient, relayer) = (f.ehr.patient, f.ehr.stranger);
+    let batch = f.ehr.batch(f.signer(), vec![f.attestation(patient, 1, 5)]);
+    let signature = sign_batch(&f.key, &batch);
+    f.ehr.submit_score(relayer, &batch, signature).value.unwrap();
+    assert_err(&f.ehr.submit_score(relayer, &batch, signature), ScoreError::StaleNonce);
+    assert_err(&f.submit(f.attestation(patient, 1, 4)), ScoreError::StaleNonce);
+    assert_err(&f.submit(f.attestation(patient, 1, 5)), ScoreError::StaleNonce);
+    assert_eq!(f.submit(f.attestation(patient, 1, 9)).value, Ok(()), "gaps are allowed, going back is not");
+}
+
+#[test]
+fn attestations_for_another_contract_or_chain_are_refused() {
+    let mut f = Fixture::new();
+    let (patient, relayer) = (f.ehr.patient, f.ehr.stranger);
+    let mut batch = f.ehr.batch(f.signer(), vec![f.attestation(patient, 1, 1)]);
+    batch.contract = f.ehr.records.address;
+    assert_err(&f.ehr.submit_score(relayer, &batch, sign_batch(&f.key, &batch)), ScoreError::WrongDomain);
+    let mut batch = f.ehr.batch(f.signer(), vec![f.attestation(patient, 1, 1)]);
+    batch.chain = [0; 32];
+    assert_ne!(batch.chain, SANDBOX_CHAIN);
+    assert_err(&f.ehr.submit_score(relayer, &batch, sign_batch(&f.key, &batch)), ScoreError::WrongDomain);
+}
+
+#[test]
+fn unapproved_and_retired_models_are_refused() {
+    let mut f = Fixture::new();
+    let (admin, patient) = (f.ehr.admin, f.ehr.patient);
+    let mut unknown = f.attestation(patient, 1, 1);
+    unknown.model_hash = [1; 32];
+    assert_err(&f.submit(unknown), ScoreError::ModelNotApproved);
+    let call = f.ehr.retire_model(admin, MODEL);
+    assert_ok(&call, (), vec![EhrEvent::ModelRetired(ModelRetired { model_hash: MODEL })]);
+    assert!(!f.ehr.is_model_approved(MODEL));
+    assert_err(&f.submit(f.attestation(patient, 1, 2)), ScoreError::ModelNotApproved);
+}
+
+#[test]
+fn scores_without_consent_or_anchored_input_are_refused() {
+    let mut f = Fixture::new();
+    let (admin, patient, other_patient, oracle) = (f.ehr.admin, f.ehr.patient, f.ehr.other_patient, f.oracle);
+    // Not an anchored record of the patient.
+    assert_err(&f.submit(f.attestation(patient, 77, 1)), ScoreError::InputNotAnchored);
+    // Another patient who anchored a record but never consented.
+    f.ehr.register_patient(other_patient).value.unwrap();
+    f.ehr
+        .add_record(other_patient, other_patient, RecordCategory::Summary, doc_hash(2), LOCATOR, None)
+        .value
+        .unwrap();
+    assert_err(&f.submit(f.attestation(other_patient, 2, 2)), ScoreError::NoConsent(DenialReason::NoGrant));
+    // Consent for another category only.
+    f.ehr.grant_access(other_patient, oracle, Scope::read(&[RecordCategory::Vitals]), None).value.unwrap();
+    assert_err(
+        &f.submit(f.attestation(other_patient, 2, 3)),
+        ScoreError::NoConsent(DenialReason::OutOfScope),
+    );
+    // Consent that expired.
+    let expiry = f.ehr.chain.block_number() + 1;
+    f.ehr
+        .grant_access(other_patient, oracle, Scope::read(&[RecordCategory::Summary]), Some(expiry))
+        .value
+        .unwrap();
+    f.ehr.chain.advance_blocks(1);
+    assert_err(
+        &f.submit(f.attestation(other_patient, 2, 4)),
+        ScoreError::NoConsent(DenialReason::GrantExpired),
+    );
+    // The oracle's provider account suspended.
+    f.ehr.suspend_provider(admin, oracle).value.unwrap();
+    assert_err(
+        &f.submit(f.attestation(patient, 1, 5)),
+        ScoreError::NoConsent(DenialReason::ProviderSuspended),
+    );
+}
+
+#[test]
+fn malformed_batches_are_refused() {
+    let mut f = Fixture::new();
+    let (patient, relayer) = (f.ehr.patient, f.ehr.stranger);
+    let mut too_risky = f.attestation(patient, 1, 1);
+    too_risky.risk_ppm = 1_000_001;
+    assert_err(&f.submit(too_risky), ScoreError::RiskOutOfRange);
+
+    let empty = f.ehr.batch(f.signer(), vec![]);
+    let signature = sign_batch(&f.key, &empty);
+    assert_err(&f.ehr.submit_score(relayer, &empty, signature), ScoreError::EmptyBatch);
+    assert_err(&f.ehr.submit_scores(relayer, &empty, signature), ScoreError::EmptyBatch);
+
+    let two = f.ehr.batch(f.signer(), vec![f.attestation(patient, 1, 1), f.attestation(patient, 1, 2)]);
+    let signature = sign_batch(&f.key, &two);
+    assert_err(&f.ehr.submit_score(relayer, &two, signature), ScoreError::BatchTooLarge);
+
+    let many = (1..=u64::from(MAX_BATCH) + 1).map(|n| f.attestation(patient, 1, n)).collect();
+    let many = f.ehr.batch(f.signer(), many);
+    let signature = sign_batch(&f.key, &many);
+    assert_err(&f.ehr.submit_scores(relayer, &many, signature), ScoreError::BatchTooLarge);
+}
+
+#[test]
+fn a_batch_reports_each_attestations_outcome_and_consumes_their_nonces() {
+    let mut f = Fixture::new();
+    let (patient, relayer) = (f.ehr.patient, f.ehr.stranger);
+    let mut unapproved = f.attestation(patient, 1, 3);
+    unapproved.model_hash = [5; 32];
+    let attestations = vec![
+        f.attestation(patient, 1, 1),
+        f.attestation(patient, 99, 2),
+        unapproved,
+        f.attestation(patient, 1, 3),
+        f.attestation(patient, 1, 4),
+    ];
+    let batch = f.ehr.batch(f.signer(), attestations);
+    let call = f.ehr.submit_scores(relayer, &batch, sign_batch(&f.key, &batch));
+    assert_eq!(
+        call.value,
+        Ok(vec![
+            Ok(()),
+            Err(ScoreError::InputNotAnchored),
+            Err(ScoreError::ModelNotApproved),
+            Err(ScoreError::StaleNonce),
+            Ok(()),
+        ])
+    );
+    assert!(!call.reverted);
+    let accepted: Vec<u64> = call
+        .events
+        .iter()
+        .map(|e| match e {
+            EhrEvent::ScoreAccepted(s) => s.nonce,
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(accepted, vec![1, 4]);
+    assert_eq!(f.ehr.signer_info(f.signer()).unwrap().last_nonce, 4);
+    assert_eq!(f.ehr.latest_score(patient, patient, MODEL).value.unwrap().unwrap().nonce, 4);
+}
+
+#[test]
+fn admin_messages_are_admin_only_and_typed() {
+    let mut f = Fixture::new();
+    let (admin, stranger, oracle) = (f.ehr.admin, f.ehr.stranger, f.oracle);
+    let key = SigningKey::from_bytes(&[11; 32]).verifying_key().to_bytes();
+    assert_err(&f.ehr.add_signer(stranger, key, oracle), ScoreError::NotAdmin);
+    assert_err(&f.ehr.retire_signer(stranger, f.signer()), ScoreError::NotAdmin);
+    assert_err(&f.ehr.approve_model(stranger, [2; 32]), ScoreError::NotAdmin);
+    assert_err(&f.ehr.retire_model(stranger, MODEL), ScoreError::NotAdmin);
+    assert_err(&f.ehr.add_signer(admin, f.signer(), oracle), ScoreError::SignerAlreadyRegistered);
+    assert_err(&f.ehr.approve_model(admin, MODEL), ScoreError::ModelAlreadyApproved);
+    assert_err(&f.ehr.retire_signer(admin, key), ScoreError::UnknownSigner);
+    assert_err(&f.ehr.retire_model(admin, [2; 32]), ScoreError::ModelNotApproved);
+    let call = f.ehr.add_signer(admin, key, oracle);
+    assert_ok(&call, (), vec![EhrEvent::SignerAdded(SignerAdded { account: oracle, signer: key })]);
+    let call = f.ehr.approve_model(admin, [2; 32]);
+    assert_ok(&call, (), vec![EhrEvent::ModelApproved(ModelApproved { model_hash: [2; 32] })]);
+    f.ehr.retire_signer(admin, key).value.unwrap();
+    assert_err(&f.ehr.retire_signer(admin, key), ScoreError::SignerRetired);
+}
+
+/// One signature per batch: the verifier's cost is paid once, the per-score cost is storage and
+/// one shared cross-contract check. Budget: 100 scores ≤ 75·10⁹ ref_time (5 % of a block).
+#[test]
+fn batch_gas_stays_within_budget() {
+    let mut f = Fixture::new();
+    let (admin, relayer, oracle) = (f.ehr.admin, f.ehr.stranger, f.oracle);
+    let _ = admin;
+    let mut patients = Vec::new();
+    for i in 0..100u32 {
+        let patient = f.ehr.chain.account(&format!("scored patient {i}"));
+        f.ehr.register_patient(patient).value.unwrap();
+        f.ehr
+            .add_record(patient, patient, RecordCategory::Summary, doc_hash(1_000 + i), LOCATOR, None)
+            .value
+            .unwrap();
+        f.ehr.grant_access(patient, oracle, Scope::read(&[RecordCategory::Summary]), None).value.unwrap();
+        patients.push((patient, 1_000 + i));
+    }
+    let mut nonce = 0;
+    for size in [1usize, 10, 100] {
+        let attestations = patients[..size]
+            .iter()
+            .map(|(patient, input)| {
+                nonce += 1;
+                f.attestation(*patient, *input, nonce)
+            })
+            .collect();
+        let batch = f.ehr.batch(f.signer(), attestations);
+        let call = f.ehr.submit_scores(relayer, &batch, sign_batch(&f.key, &batch));
+        assert!(call.value.as_ref().unwrap().iter().all(|o| o.is_ok()), "{:?}", call.value);
+        let (ref_time, proof) = (call.gas_consumed.ref_time(), call.gas_consumed.proof_size());
+        println!("submit_scores batch of {size:>3}: ref_time {ref_time:>14}  proof_size {proof:>8}");
+        if size == 100 {
+            assert!(ref_time <= 75_000_000_000, "a batch of 100 costs {ref_time} ref_time in drink");
+        }
+    }
+}
