@@ -5,4 +5,4 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/build-contracts.sh >/dev/null
-cargo run --quiet -p ehr-tests --bin seed_demo
+cargo run --quiet -p ehr-sandbox --bin seed_demo

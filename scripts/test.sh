@@ -15,8 +15,15 @@ scripts/build-contracts.sh
 step "format"
 cargo fmt --all --check
 
-step "lint contracts, shared types and the oracle"
-cargo clippy --quiet -p ehr-types -p provider_registry -p patient_records -p ai-oracle --all-targets -- -D warnings
+step "lint the workspace (clippy -D warnings)"
+cargo clippy --quiet --workspace --all-targets -- -D warnings
 
-step "tests: unit tests and drink suites"
-cargo test --workspace
+step "tests: unit and property tests, FHIR fixtures, CLI, drink suites"
+log="${CARGO_TARGET_DIR:-$root/target}/test-output.log"
+set +e
+cargo test --workspace --all-targets 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+echo
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log"
+exit "$status"

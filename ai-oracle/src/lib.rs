@@ -1,11 +1,13 @@
 //! The off-chain AI risk oracle: reads FHIR R4 clinical data, computes validated disease-risk
-//! scores and (in progress) posts ed25519-signed attestations to the chain.
+//! scores and signs them (ed25519) for the `risk_scores` contract.
 //!
 //! - [`model`]: the [`RiskModel`] trait, inputs, explainable scores, model hashes.
 //! - [`pce`]: ACC/AHA 2013 Pooled Cohort Equations (10-year ASCVD risk).
+//! - [`attest`]: oracle keys (0600 key files) and ed25519-signed attestation batches.
 //! - [`fhir`]: FHIR R4 extraction of the model inputs, with provenance.
 //! - [`framingham`]: Framingham 2008 general CVD risk.
 
+pub mod attest;
 pub mod fhir;
 pub mod framingham;
 pub mod model;

@@ -47,6 +47,9 @@ mod patient_records {
     /// Result of the records contract's messages.
     pub type Result<T> = core::result::Result<T, RecordsError>;
 
+    /// What an anchor points at: the record's id and category.
+    type Anchor = (RecordId, RecordCategory);
+
     /// A grant as stored: the grant and its slot in the patient's grantee list.
     #[derive(Debug, Clone, Copy)]
     #[ink::scale_derive(Encode, Decode, TypeInfo)]
@@ -68,7 +71,7 @@ mod patient_records {
         /// Records by (patient, record id).
         records: Mapping<(AccountId, RecordId), Record>,
         /// Record id and category by (patient, content hash): which documents are anchored.
-        anchors: Mapping<(AccountId, ContentHash), (RecordId, RecordCategory)>,
+        anchors: Mapping<(AccountId, ContentHash), Anchor>,
         /// Grants by (patient, provider).
         grants: Mapping<(AccountId, AccountId), StoredGrant>,
         /// The patient's grantees by slot `0..grant_count`, for paginated listing.

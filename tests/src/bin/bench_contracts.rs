@@ -2,8 +2,16 @@
 //! storage deposit it charged, measured in drink against the release artifacts; then each
 //! contract's wasm size. Run through `scripts/bench-contracts.sh`.
 
-use ehr_tests::{artifacts_dir, ehr::doc_hash, Call, Ehr};
-use ehr_types::{ProviderRole, RecordCategory, Scope};
+use ed25519_dalek::SigningKey;
+use ehr_sandbox::{
+    artifacts_dir,
+    ehr::{doc_hash, sign_batch},
+    Call, Ehr,
+};
+use ehr_types::{
+    scores::{ScoreAttestation, ScoreBand},
+    ProviderRole, RecordCategory, Scope,
+};
 
 struct Row {
     contract: &'static str,
@@ -121,6 +129,67 @@ fn main() {
     let call = b.ehr.chain.call::<_, u32>(&records, stranger, "patient_count", ());
     b.row(p, "patient_count", call);
 
+    // Risk scores: an oracle with a key, an approved model, 100 consenting patients.
+    let s = "scores";
+    let oracle = b.ehr.chain.account("oracle");
+    let admin = b.ehr.registry_admin();
+    b.ehr.register_provider(admin, oracle, ProviderRole::Analytics).value.unwrap();
+    let key = SigningKey::from_bytes(&[42; 32]);
+    let signer = key.verifying_key().to_bytes();
+    let score_admin = b.ehr.admin;
+    let call = b.ehr.add_signer(score_admin, signer, oracle);
+    b.row(s, "add_signer", call).unwrap();
+    let model = [0x3c; 32];
+    let call = b.ehr.approve_model(score_admin, model);
+    b.row(s, "approve_model", call).unwrap();
+    let mut patients = Vec::new();
+    for i in 0..100u32 {
+        let patient = b.ehr.chain.account(&format!("scored patient {i}"));
+        b.ehr.register_patient(patient).value.unwrap();
+        b.ehr
+            .add_record(patient, patient, RecordCategory::Summary, doc_hash(5_000 + i), LOCATOR, None)
+            .value
+            .unwrap();
+        b.ehr.grant_access(patient, oracle, Scope::read(&[RecordCategory::Summary]), None).value.unwrap();
+        patients.push((patient, doc_hash(5_000 + i)));
+    }
+    let mut nonce = 0u64;
+    let mut batch_of = |b: &mut Bench, size: usize| {
+        let attestations = patients[..size]
+            .iter()
+            .map(|(patient, input_hash)| {
+                nonce += 1;
+                ScoreAttestation {
+                    patient: *patient,
+                    model_hash: model,
+                    input_hash: *input_hash,
+                    risk_ppm: 53_800,
+                    band: ScoreBand::Borderline,
+                    computed_at: 1_718_000_000_000,
+                    nonce,
+                }
+            })
+            .collect();
+        let batch = b.ehr.batch(signer, attestations);
+        (sign_batch(&key, &batch), batch)
+    };
+    let (signature, batch) = batch_of(&mut b, 1);
+    let call = b.ehr.submit_score(stranger, &batch, signature);
+    b.row(s, "submit_score", call).unwrap();
+    for (size, label) in [
+        (1, "submit_scores (batch of 1)"),
+        (10, "submit_scores (batch of 10)"),
+        (100, "submit_scores (batch of 100)"),
+    ] {
+        let (signature, batch) = batch_of(&mut b, size);
+        let call = b.ehr.submit_scores(stranger, &batch, signature);
+        let outcomes = b.row(s, label, call).unwrap();
+        assert!(outcomes.iter().all(|o| o.is_ok()), "{outcomes:?}");
+    }
+    let first = patients[0].0;
+    let call = b.ehr.latest_score(first, first, model);
+    b.row(s, "latest_score", call).unwrap();
+
     println!("Gas per message, measured in drink (pallet-contracts 31) against the release artifacts");
     println!("{:<9} {:<30} {:>15} {:>11} {:>9}", "contract", "message", "ref_time", "proof_size", "deposit");
     for row in &b.rows {
@@ -131,7 +200,7 @@ fn main() {
     }
     println!();
     println!("Wasm size (bytes), {}", artifacts_dir().display());
-    for name in ["provider_registry", "patient_records"] {
+    for name in ["provider_registry", "patient_records", "risk_scores"] {
         let path = artifacts_dir().join(format!("{name}.wasm"));
         let size = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).len();
         println!("{name:<20} {size:>8}");

@@ -2,7 +2,7 @@
 //! patient and accessor as topics; events carry ids, never health data.
 
 use drink::session::NO_ARGS;
-use ehr_tests::{ehr::doc_hash, to_account32, Ehr, EhrEvent};
+use ehr_sandbox::{ehr::doc_hash, to_account32, Ehr, EhrEvent};
 use ehr_types::{events::*, AccessDecision, AccessMode, DenialReason, RecordCategory, RecordsError, Scope};
 use ink::env::Event as _;
 
@@ -102,7 +102,7 @@ fn metadata_transcoder_drives_the_contracts_like_a_dapp() {
     );
     assert!(again.is_err(), "the duplicate registration reverts");
 
-    let transcoder = ehr_tests::load_bundle("patient_records").transcoder;
+    let transcoder = ehr_sandbox::load_bundle("patient_records").transcoder;
     let call = ehr.request_access(ehr.doctor, patient, RecordCategory::Summary);
     let raw = &call.raw_events[0];
     let decoded = transcoder

@@ -1,7 +1,7 @@
 //! Consent: grants with scope and expiry, replacement, revocation, listing, and the registry's
 //! say on every decision (suspension, expiry) without the patient acting.
 
-use ehr_tests::{ehr::doc_hash, Ehr, EhrEvent};
+use ehr_sandbox::{ehr::doc_hash, Ehr, EhrEvent};
 use ehr_types::{
     events::*, AccessDecision, AddRecordOutcome, CategorySet, DenialReason, Grant, ProviderRole,
     RecordCategory, RecordsError, Scope,
@@ -196,7 +196,7 @@ fn records_contract_with_an_unreachable_registry_fails_closed() {
     let (admin, patient, doctor, stranger) = (ehr.admin, ehr.patient, ehr.doctor, ehr.stranger);
     ehr.register_provider(admin, doctor, ProviderRole::Doctor).value.unwrap();
     // A records contract wired to an account that is not a registry.
-    let bogus = ehr_tests::to_account32(stranger).to_string();
+    let bogus = ehr_sandbox::to_account32(stranger).to_string();
     let miswired = ehr.chain.deploy("patient_records", "new", &[bogus], admin);
     ehr.chain.call::<_, Result<(), RecordsError>>(&miswired, patient, "register_patient", ()).value.unwrap();
     let call = ehr.chain.call::<_, Result<(), RecordsError>>(
@@ -207,7 +207,7 @@ fn records_contract_with_an_unreachable_registry_fails_closed() {
     );
     assert_err(&call, RecordsError::RegistryUnavailable);
     // Wired to a contract that has no `provider` message (the records contract itself).
-    let records = ehr_tests::to_account32(ehr.records.address).to_string();
+    let records = ehr_sandbox::to_account32(ehr.records.address).to_string();
     let miswired = ehr.chain.deploy("patient_records", "new", &[records], admin);
     ehr.chain.call::<_, Result<(), RecordsError>>(&miswired, patient, "register_patient", ()).value.unwrap();
     let call = ehr.chain.call::<_, Result<(), RecordsError>>(

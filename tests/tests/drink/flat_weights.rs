@@ -1,7 +1,7 @@
 //! Storage stays flat: a message's weight does not grow with the number of patients, records
 //! or grants already on chain.
 
-use ehr_tests::{ehr::doc_hash, Ehr};
+use ehr_sandbox::{ehr::doc_hash, Ehr};
 use ehr_types::{ProviderRole, RecordCategory, Scope};
 use ink::primitives::AccountId;
 

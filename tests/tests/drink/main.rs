@@ -9,7 +9,7 @@ mod registry;
 mod scores;
 mod seed;
 
-use ehr_tests::{Call, EhrEvent};
+use ehr_sandbox::{Call, EhrEvent};
 
 /// Asserts a call succeeded without reverting and emitted exactly `events`.
 #[track_caller]

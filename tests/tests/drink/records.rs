@@ -1,7 +1,7 @@
 //! Hash-anchored records: patient and provider writes, corrections, pagination, scope
 //! filtering, input bounds, profile commitments.
 
-use ehr_tests::{ehr::doc_hash, Ehr, EhrEvent};
+use ehr_sandbox::{ehr::doc_hash, Ehr, EhrEvent};
 use ehr_types::{
     events::*, AccessDecision, AccessMode, AddRecordOutcome, DenialReason, RecordCategory, RecordsError,
     Scope, MAX_LOCATOR_LEN,

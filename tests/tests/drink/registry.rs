@@ -1,6 +1,6 @@
 //! Provider registry: every message, every error, every event.
 
-use ehr_tests::{Ehr, EhrEvent};
+use ehr_sandbox::{Ehr, EhrEvent};
 use ehr_types::{events::*, ProviderInfo, ProviderRole, ProviderStatus, RegistryError};
 
 use crate::{assert_err, assert_ok};

@@ -2,7 +2,7 @@
 //! the patient's anchored records and consent, stored and announced; every refusal typed.
 
 use ed25519_dalek::SigningKey;
-use ehr_tests::{
+use ehr_sandbox::{
     ehr::{doc_hash, sign_batch, SANDBOX_CHAIN},
     Ehr, EhrEvent,
 };
@@ -57,7 +57,7 @@ impl Fixture {
     }
 
     /// Signs and submits one attestation through `submit_score`.
-    fn submit(&mut self, attestation: ScoreAttestation) -> ehr_tests::Call<Result<(), ScoreError>> {
+    fn submit(&mut self, attestation: ScoreAttestation) -> ehr_sandbox::Call<Result<(), ScoreError>> {
         let batch = self.ehr.batch(self.signer(), vec![attestation]);
         let signature = sign_batch(&self.key, &batch);
         let relayer = self.ehr.stranger;

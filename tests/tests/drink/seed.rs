@@ -1,7 +1,7 @@
 //! The seed paper's algorithm ("Algorithm", steps 1–6), one test per outcome, named after the
 //! message the paper prints. Each outcome is a typed error variant or a decoded event.
 
-use ehr_tests::{ehr::doc_hash, Ehr, EhrEvent};
+use ehr_sandbox::{ehr::doc_hash, Ehr, EhrEvent};
 use ehr_types::{
     events::*, AccessDecision, AccessMode, AddRecordOutcome, DenialReason, ProviderRole, RecordCategory,
     RecordsError, RegistryError, Scope,

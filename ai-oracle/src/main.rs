@@ -1,0 +1,299 @@
+//! `ai-oracle`: score FHIR R4 clinical data with validated risk models, sign the scores, and
+//! (in `demo`) post them to the EHR contracts on an in-process chain.
+
+use std::{
+    path::{Path, PathBuf},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use ai_oracle::{
+    attest::{self, OracleKey},
+    fhir::{self, ClinicalExtract, ExtractOptions},
+    model::RiskModel,
+    RiskScore,
+};
+use anyhow::{anyhow, bail, Context, Result};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use ehr_types::{
+    scores::{AttestationBatch, ScoreAttestation},
+    AccountId,
+};
+use ink::scale::Encode;
+use serde::Serialize;
+
+mod demo;
+
+/// Off-chain AI risk oracle for the EHR contracts.
+#[derive(Parser)]
+#[command(name = "ai-oracle", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate an ed25519 signing key into a key file (mode 0600); prints the public key.
+    Keygen {
+        /// Where to write the key.
+        #[arg(long, default_value = "oracle.key")]
+        out: PathBuf,
+        /// Overwrite an existing key file.
+        #[arg(long)]
+        force: bool,
+        /// Also print the secret seed (hex). Never do this on a shared terminal.
+        #[arg(long)]
+        print_secret: bool,
+    },
+    /// List the models with their ids, versions and model hashes (what the admin approves).
+    Models,
+    /// Score a FHIR R4 file (Bundle, array of resources, or a single resource).
+    Score {
+        /// The FHIR JSON file.
+        fhir: PathBuf,
+        #[command(flatten)]
+        options: ScoreOptions,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Score a FHIR file and sign the attestation for the `risk_scores` contract.
+    Attest {
+        /// The FHIR JSON file (the exact document anchored on-chain).
+        fhir: PathBuf,
+        #[command(flatten)]
+        options: ScoreOptions,
+        /// The oracle's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The patient's account (SS58 or 0x-hex).
+        #[arg(long)]
+        patient: String,
+        /// The `risk_scores` contract's account (SS58 or 0x-hex).
+        #[arg(long)]
+        contract: String,
+        /// The chain's genesis hash (0x-hex, 32 bytes).
+        #[arg(long)]
+        chain: String,
+        /// The attestation's nonce (above the signer's last accepted nonce).
+        #[arg(long)]
+        nonce: u64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the whole system on an in-process chain (no node needed): deploy, register, anchor a
+    /// FHIR record, consent, score, sign, post, and show refused posts and the audit trail.
+    Demo,
+}
+
+#[derive(clap::Args)]
+struct ScoreOptions {
+    /// Model id (see `ai-oracle models`).
+    #[arg(long, default_value = ai_oracle::pce::PooledCohortEquations::ID)]
+    model: String,
+    /// Score as of this date (YYYY-MM-DD); default: the date of the newest required input.
+    #[arg(long)]
+    as_of: Option<NaiveDate>,
+    /// Refuse measurements older than this many days before the scoring date.
+    #[arg(long, default_value_t = 730)]
+    max_age_days: i64,
+}
+
+/// A score with everything needed to check it.
+#[derive(Serialize)]
+struct ScoreReport<'a> {
+    file: String,
+    input_hash: String,
+    model_hash: String,
+    description: &'static str,
+    as_of: NaiveDate,
+    risk_percent: f64,
+    risk_ppm: u32,
+    #[serde(flatten)]
+    score: &'a RiskScore,
+    inputs: &'a ai_oracle::RiskInputs,
+    sources: &'a [fhir::Source],
+}
+
+fn main() {
+    if let Err(err) = run(Cli::parse()) {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Keygen { out, force, print_secret } => {
+            let key = OracleKey::generate().map_err(|e| anyhow!("no randomness from the OS: {e}"))?;
+            key.save(&out, force)?;
+            println!("wrote {} (mode 0600)", out.display());
+            println!("public key 0x{}", hex::encode(key.public()));
+            if print_secret {
+                println!("secret seed 0x{}", key.secret_hex());
+            }
+        }
+        Command::Models => {
+            for model in ai_oracle::models() {
+                println!(
+                    "{} v{}  model hash 0x{}",
+                    model.id(),
+                    model.version(),
+                    hex::encode(model.model_hash())
+                );
+                println!("    {}", model.description());
+            }
+        }
+        Command::Score { fhir, options, json } => {
+            let Scored { document, model, extract, score } = score_file(&fhir, &options)?;
+            let report = report(&fhir, &document, model.as_ref(), &extract, &score);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_report(&report);
+            }
+        }
+        Command::Attest { fhir, options, key, patient, contract, chain, nonce, json } => {
+            let key = OracleKey::load(&key)?;
+            let Scored { document, model, score, .. } = score_file(&fhir, &options)?;
+            let attestation = attest::attestation(
+                model.as_ref(),
+                &score,
+                parse_account(&patient).context("--patient")?,
+                attest::input_hash(&document),
+                now_ms(),
+                nonce,
+            );
+            let batch = AttestationBatch {
+                contract: parse_account(&contract).context("--contract")?,
+                chain: parse_hash(&chain).context("--chain")?,
+                signer: key.public(),
+                attestations: vec![attestation],
+            };
+            let signature = key.sign(&batch);
+            print_attestation(&batch, &signature, json)?;
+        }
+        Command::Demo => demo::run()?,
+    }
+    Ok(())
+}
+
+/// A FHIR file, what was extracted from it, and its score.
+struct Scored {
+    document: Vec<u8>,
+    model: Box<dyn RiskModel>,
+    extract: ClinicalExtract,
+    score: RiskScore,
+}
+
+/// Reads, extracts and scores a FHIR file.
+fn score_file(path: &Path, options: &ScoreOptions) -> Result<Scored> {
+    let model = ai_oracle::model(&options.model).ok_or_else(|| {
+        let ids: Vec<_> = ai_oracle::models().iter().map(|m| m.id()).collect();
+        anyhow!("unknown model {:?}; known models: {}", options.model, ids.join(", "))
+    })?;
+    let document = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let extract_options = ExtractOptions { max_age_days: options.max_age_days, as_of: options.as_of };
+    let extract =
+        fhir::extract_json(&document, extract_options).with_context(|| format!("{}", path.display()))?;
+    let score = model.score(&extract.inputs).with_context(|| format!("{}", path.display()))?;
+    Ok(Scored { document, model, extract, score })
+}
+
+fn report<'a>(
+    path: &Path,
+    document: &[u8],
+    model: &dyn RiskModel,
+    extract: &'a ClinicalExtract,
+    score: &'a RiskScore,
+) -> ScoreReport<'a> {
+    ScoreReport {
+        file: path.display().to_string(),
+        input_hash: format!("0x{}", hex::encode(attest::input_hash(document))),
+        model_hash: format!("0x{}", hex::encode(model.model_hash())),
+        description: model.description(),
+        as_of: extract.as_of,
+        risk_percent: score.risk * 100.0,
+        risk_ppm: score.risk_ppm(),
+        score,
+        inputs: &extract.inputs,
+        sources: &extract.sources,
+    }
+}
+
+fn print_report(r: &ScoreReport<'_>) {
+    println!("{}", r.file);
+    println!("  input sha256   {}", r.input_hash);
+    println!(
+        "  model          {} v{} ({} equation)",
+        r.score.model_id, r.score.model_version, r.score.equation
+    );
+    println!("  model hash     {}", r.model_hash);
+    println!("  as of          {}", r.as_of);
+    println!("  10-year risk   {:.2} %  ({:?})  = {} ppm", r.risk_percent, r.score.band, r.risk_ppm);
+    println!("  inputs");
+    for s in r.sources {
+        println!("    {:<26} {:<22} {:<28} {}", s.input, s.original, s.resource, s.code);
+    }
+    println!("  contributions to the linear predictor (equation mean {:.4})", r.score.mean_linear_predictor);
+    println!("    {:<32} {:>12} {:>10} {:>13}", "term", "coefficient", "value", "contribution");
+    for c in &r.score.contributions {
+        println!("    {:<32} {:>12.4} {:>10.4} {:>13.4}", c.term, c.coefficient, c.value, c.contribution);
+    }
+    println!("    {:<32} {:>12} {:>10} {:>13.4}", "sum", "", "", r.score.linear_predictor);
+}
+
+fn print_attestation(batch: &AttestationBatch, signature: &[u8; 64], json: bool) -> Result<()> {
+    let scale = (batch, signature).encode();
+    if json {
+        let a: &ScoreAttestation = &batch.attestations[0];
+        let value = serde_json::json!({
+            "contract": format!("0x{}", hex::encode(batch.contract)),
+            "chain": format!("0x{}", hex::encode(batch.chain)),
+            "signer": format!("0x{}", hex::encode(batch.signer)),
+            "attestation": {
+                "patient": format!("0x{}", hex::encode(a.patient)),
+                "model_hash": format!("0x{}", hex::encode(a.model_hash)),
+                "input_hash": format!("0x{}", hex::encode(a.input_hash)),
+                "risk_ppm": a.risk_ppm,
+                "band": format!("{:?}", a.band),
+                "computed_at": a.computed_at,
+                "nonce": a.nonce,
+            },
+            "signature": format!("0x{}", hex::encode(signature)),
+            "submit_score_args_scale": format!("0x{}", hex::encode(&scale)),
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("signer     0x{}", hex::encode(batch.signer));
+        println!("signature  0x{}", hex::encode(signature));
+        println!("submit_score(batch, signature) arguments, SCALE:");
+        println!("0x{}", hex::encode(&scale));
+    }
+    Ok(())
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// An account from SS58 or 0x-hex.
+fn parse_account(text: &str) -> Result<AccountId> {
+    use drink::Ss58Codec;
+    if let Ok(account) = drink::AccountId32::from_ss58check(text) {
+        return Ok(ehr_sandbox::to_account(&account));
+    }
+    Ok(AccountId::from(
+        parse_hash(text)
+            .map_err(|_| anyhow!("{text:?} is neither an SS58 address nor 0x + 64 hex digits"))?,
+    ))
+}
+
+/// 32 bytes from 0x-hex.
+fn parse_hash(text: &str) -> Result<[u8; 32]> {
+    let bytes = hex::decode(text.trim_start_matches("0x")).map_err(|_| anyhow!("{text:?} is not hex"))?;
+    let Ok(hash) = <[u8; 32]>::try_from(bytes) else { bail!("{text:?} is not 32 bytes") };
+    Ok(hash)
+}

@@ -1,0 +1,169 @@
+//! The `ai-oracle` command line, run as a user runs it.
+
+use std::{path::PathBuf, process::Command};
+
+fn oracle(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ai-oracle")).args(args).output().expect("run ai-oracle");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ai-oracle-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn score_prints_risk_band_contributions_and_hashes() {
+    let (ok, out, err) = oracle(&["score", &fixture("patient-a-white-female.json")]);
+    assert!(ok, "{err}");
+    assert!(out.contains("10-year risk   2.05 %  (Low)"), "{out}");
+    assert!(out.contains("white-female equation") && out.contains("ln_age_x_ln_hdl"), "{out}");
+    assert!(out.contains("model hash     0x") && out.contains("input sha256   0x"), "{out}");
+}
+
+#[test]
+fn score_json_is_machine_readable() {
+    let (ok, out, err) = oracle(&["score", &fixture("patient-b-african-american-male.json"), "--json"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["equation"], "african-american-male");
+    assert_eq!(v["band"], "high");
+    assert!(v["risk_ppm"].as_u64().unwrap() > 200_000);
+    assert_eq!(
+        v["contributions"].as_array().unwrap().len(),
+        6,
+        "ln age, TC, HDL, treated SBP, smoker, diabetes"
+    );
+    assert!(v["model_hash"].as_str().unwrap().starts_with("0x"));
+    let framingham = oracle(&[
+        "score",
+        &fixture("patient-b-african-american-male.json"),
+        "--json",
+        "--model",
+        "framingham-general-cvd-2008",
+    ]);
+    assert!(framingham.0, "{}", framingham.2);
+}
+
+#[test]
+fn bad_input_is_refused_with_a_clear_message_and_exit_code() {
+    for (args, expected) in [
+        (vec!["score".to_string(), fixture("malformed.json")], "not valid JSON"),
+        (vec!["score".into(), fixture("wrong-units.json")], "expected mg/dL or mmol/L"),
+        (vec!["score".into(), fixture("missing-hdl.json")], "LOINC 2085-9"),
+        (vec!["score".into(), "/no/such/file.json".into()], "reading /no/such/file.json"),
+        (
+            vec!["score".into(), fixture("patient-a-white-female.json"), "--model".into(), "nope".into()],
+            "unknown model \"nope\"",
+        ),
+        (
+            vec![
+                "score".into(),
+                fixture("patient-a-white-female.json"),
+                "--as-of".into(),
+                "2030-01-01".into(),
+            ],
+            "stale input",
+        ),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ok, _, err) = oracle(&args);
+        assert!(!ok, "{args:?} should fail");
+        assert!(err.starts_with("error: ") && err.contains(expected), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn keygen_writes_a_private_key_file_and_attest_signs_with_it() {
+    let dir = temp_dir("keygen");
+    let key = dir.join("oracle.key");
+    let key = key.to_str().unwrap();
+    let (ok, out, err) = oracle(&["keygen", "--out", key]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("public key 0x") && !out.contains("secret"),
+        "the secret is not printed unless asked: {out}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(key).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let (ok, _, err) = oracle(&["keygen", "--out", key]);
+    assert!(!ok && err.contains("already exists"), "{err}");
+
+    let hex32 = format!("0x{}", "ab".repeat(32));
+    let (ok, out, err) = oracle(&[
+        "attest",
+        &fixture("patient-a-white-female.json"),
+        "--key",
+        key,
+        "--patient",
+        "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY",
+        "--contract",
+        &hex32,
+        "--chain",
+        &hex32,
+        "--nonce",
+        "7",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["attestation"]["risk_ppm"], 20544);
+    assert_eq!(v["attestation"]["nonce"], 7);
+    assert_eq!(v["signature"].as_str().unwrap().len(), 2 + 128);
+    let (ok, _, err) = oracle(&[
+        "attest",
+        &fixture("patient-a-white-female.json"),
+        "--key",
+        key,
+        "--patient",
+        "nobody",
+        "--contract",
+        &hex32,
+        "--chain",
+        &hex32,
+        "--nonce",
+        "1",
+    ]);
+    assert!(!ok && err.contains("--patient") && err.contains("neither an SS58 address"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn models_lists_ids_and_hashes() {
+    let (ok, out, _) = oracle(&["models"]);
+    assert!(ok);
+    assert!(
+        out.contains("acc-aha-pce-2013 v1  model hash 0x") && out.contains("framingham-general-cvd-2008 v1"),
+        "{out}"
+    );
+}
+
+/// The README's main demo, end to end (needs the release artifacts: scripts/build-contracts.sh).
+#[test]
+fn demo_runs_the_whole_system_on_an_in_process_chain() {
+    let (ok, out, err) = oracle(&["demo"]);
+    assert!(ok, "{out}\n{err}");
+    for expected in [
+        "submit_score: Err(NoConsent(NoGrant))",
+        "event ScoreAccepted",
+        "submit_score(tampered signature): Err(BadSignature)",
+        "submit_score(replayed batch): Err(StaleNonce)",
+        "latest score: 20544 ppm",
+        "Read Summary -> Denied(NoGrant)",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+}
