@@ -2,8 +2,8 @@
 //! Cardiovascular Risk Profile for Use in Primary Care, Circulation 2008;117:743–753).
 
 use crate::model::{
-    flag, linear_predictor, ten_year_risk, Canonical, Field, ModelError, Range, RiskBand, RiskInputs,
-    RiskModel, RiskScore, Sex,
+    check_ranges, flag, score_terms, Canonical, Field, ModelError, Range, RiskBand, RiskInputs, RiskModel,
+    RiskScore, Sex, Survival,
 };
 
 /// Coefficients of one sex's equation.
@@ -64,9 +64,9 @@ pub const MALE: Equation = Equation {
 /// conservative choice of this project (the reference gives none for Framingham).
 pub const RANGES: [Range; 4] = [
     Range { field: Field::Age, min: 30.0, max: 74.0 },
-    Range { field: Field::TotalCholesterol, min: 130.0, max: 320.0 },
-    Range { field: Field::HdlCholesterol, min: 20.0, max: 100.0 },
-    Range { field: Field::SystolicBp, min: 90.0, max: 200.0 },
+    crate::pce::RANGES[1],
+    crate::pce::RANGES[2],
+    crate::pce::RANGES[3],
 ];
 
 /// The Framingham 2008 general CVD model.
@@ -131,15 +131,7 @@ impl RiskModel for Framingham2008 {
     }
 
     fn score(&self, inputs: &RiskInputs) -> Result<RiskScore, ModelError> {
-        let values = [
-            inputs.age_years,
-            inputs.total_cholesterol_mg_dl,
-            inputs.hdl_cholesterol_mg_dl,
-            inputs.systolic_bp_mm_hg,
-        ];
-        for (range, value) in RANGES.iter().zip(values) {
-            range.check(Self::ID, value)?;
-        }
+        check_ranges(Self::ID, &RANGES, inputs)?;
         let eq = Self::equation(inputs.sex);
         let ln_sbp = inputs.systolic_bp_mm_hg.ln();
         let terms = [
@@ -154,19 +146,8 @@ impl RiskModel for Framingham2008 {
             ("smoker", eq.smoker, flag(inputs.smoker)),
             ("diabetes", eq.diabetes, flag(inputs.diabetic)),
         ];
-        let (lp, contributions) = linear_predictor(&terms);
-        let risk = ten_year_risk(eq.baseline_survival, lp, eq.mean);
-        Ok(RiskScore {
-            model_id: Self::ID,
-            model_version: self.version(),
-            equation: eq.name,
-            risk,
-            band: Self::band(risk),
-            linear_predictor: lp,
-            mean_linear_predictor: eq.mean,
-            baseline_survival: eq.baseline_survival,
-            contributions,
-        })
+        let survival = Survival { equation: eq.name, mean: eq.mean, baseline_survival: eq.baseline_survival };
+        Ok(score_terms(self, survival, &terms, Self::band))
     }
 }
 
@@ -242,6 +223,39 @@ mod tests {
                 Framingham2008.score(&at(age)),
                 Err(ModelError::OutOfRange { field: Field::Age, .. })
             ));
+        }
+    }
+
+    #[test]
+    fn every_range_boundary_is_accepted_and_just_outside_is_refused() {
+        let base = person(Sex::Female, 50.0, 200.0, 50.0, 130.0, false, false, false);
+        for range in RANGES {
+            let set = |value: f64| {
+                let mut inputs = base;
+                match range.field {
+                    Field::Age => inputs.age_years = value,
+                    Field::TotalCholesterol => inputs.total_cholesterol_mg_dl = value,
+                    Field::HdlCholesterol => inputs.hdl_cholesterol_mg_dl = value,
+                    Field::SystolicBp => inputs.systolic_bp_mm_hg = value,
+                }
+                inputs
+            };
+            assert!(
+                Framingham2008.score(&set(range.min)).is_ok()
+                    && Framingham2008.score(&set(range.max)).is_ok()
+            );
+            for outside in [range.min - 0.01, range.max + 0.01] {
+                assert_eq!(
+                    Framingham2008.score(&set(outside)),
+                    Err(ModelError::OutOfRange {
+                        model: Framingham2008::ID,
+                        field: range.field,
+                        value: outside,
+                        min: range.min,
+                        max: range.max
+                    })
+                );
+            }
         }
     }
 

@@ -242,13 +242,61 @@ impl Canonical {
     }
 }
 
+/// Checks the four measured inputs against a model's ranges (in the order age, total
+/// cholesterol, HDL, SBP).
+pub(crate) fn check_ranges(
+    model: &'static str,
+    ranges: &[Range; 4],
+    inputs: &RiskInputs,
+) -> Result<(), ModelError> {
+    let values = [
+        inputs.age_years,
+        inputs.total_cholesterol_mg_dl,
+        inputs.hdl_cholesterol_mg_dl,
+        inputs.systolic_bp_mm_hg,
+    ];
+    ranges.iter().zip(values).try_for_each(|(range, value)| range.check(model, value))
+}
+
+/// The parts of a proportional-hazards equation `risk = 1 − S0 ^ exp(Σβx − mean)`.
+pub(crate) struct Survival {
+    /// Name of the equation (e.g. `white-female`).
+    pub equation: &'static str,
+    /// Mean linear predictor.
+    pub mean: f64,
+    /// Baseline 10-year survival.
+    pub baseline_survival: f64,
+}
+
+/// Scores `terms` (name, coefficient, value) with an equation of `model`.
+pub(crate) fn score_terms(
+    model: &dyn RiskModel,
+    survival: Survival,
+    terms: &[(&'static str, f64, f64)],
+    band: fn(f64) -> RiskBand,
+) -> RiskScore {
+    let (lp, contributions) = linear_predictor(terms);
+    let risk = ten_year_risk(survival.baseline_survival, lp, survival.mean);
+    RiskScore {
+        model_id: model.id(),
+        model_version: model.version(),
+        equation: survival.equation,
+        risk,
+        band: band(risk),
+        linear_predictor: lp,
+        mean_linear_predictor: survival.mean,
+        baseline_survival: survival.baseline_survival,
+        contributions,
+    }
+}
+
 /// `1 − S0 ^ exp(lp − mean)`, clamped to [0, 1].
-pub(crate) fn ten_year_risk(baseline_survival: f64, linear_predictor: f64, mean: f64) -> f64 {
+fn ten_year_risk(baseline_survival: f64, linear_predictor: f64, mean: f64) -> f64 {
     (1.0 - baseline_survival.powf((linear_predictor - mean).exp())).clamp(0.0, 1.0)
 }
 
 /// Sums terms, keeping those with a non-zero coefficient as contributions.
-pub(crate) fn linear_predictor(terms: &[(&'static str, f64, f64)]) -> (f64, Vec<Contribution>) {
+fn linear_predictor(terms: &[(&'static str, f64, f64)]) -> (f64, Vec<Contribution>) {
     let contributions: Vec<Contribution> = terms
         .iter()
         .filter(|(_, coefficient, _)| *coefficient != 0.0)

@@ -6,8 +6,8 @@
 //! survival (`shared/reference/risk-models.md`).
 
 use crate::model::{
-    flag, linear_predictor, ten_year_risk, Canonical, Field, ModelError, Race, Range, RiskBand, RiskInputs,
-    RiskModel, RiskScore, Sex,
+    check_ranges, flag, score_terms, Canonical, Field, ModelError, Race, Range, RiskBand, RiskInputs,
+    RiskModel, RiskScore, Sex, Survival,
 };
 
 /// Coefficients of one of the four equations, in the order of Table A.
@@ -214,15 +214,7 @@ impl RiskModel for PooledCohortEquations {
     }
 
     fn score(&self, inputs: &RiskInputs) -> Result<RiskScore, ModelError> {
-        let values = [
-            inputs.age_years,
-            inputs.total_cholesterol_mg_dl,
-            inputs.hdl_cholesterol_mg_dl,
-            inputs.systolic_bp_mm_hg,
-        ];
-        for (range, value) in RANGES.iter().zip(values) {
-            range.check(Self::ID, value)?;
-        }
+        check_ranges(Self::ID, &RANGES, inputs)?;
         let eq = Self::equation(inputs.sex, inputs.race);
         let ln_age = inputs.age_years.ln();
         let ln_tc = inputs.total_cholesterol_mg_dl.ln();
@@ -253,19 +245,8 @@ impl RiskModel for PooledCohortEquations {
             ("ln_age_x_current_smoker", eq.ln_age_x_smoker, ln_age * smoker),
             ("diabetes", eq.diabetes, flag(inputs.diabetic)),
         ];
-        let (lp, contributions) = linear_predictor(&terms);
-        let risk = ten_year_risk(eq.baseline_survival, lp, eq.mean);
-        Ok(RiskScore {
-            model_id: Self::ID,
-            model_version: self.version(),
-            equation: eq.name,
-            risk,
-            band: Self::band(risk),
-            linear_predictor: lp,
-            mean_linear_predictor: eq.mean,
-            baseline_survival: eq.baseline_survival,
-            contributions,
-        })
+        let survival = Survival { equation: eq.name, mean: eq.mean, baseline_survival: eq.baseline_survival };
+        Ok(score_terms(self, survival, &terms, Self::band))
     }
 }
 
