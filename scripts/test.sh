@@ -18,6 +18,10 @@ cargo fmt --all --check
 step "lint the workspace (clippy -D warnings)"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 
+step "the README's main command: scripts/demo.sh"
+scripts/demo.sh > "${CARGO_TARGET_DIR:-$root/target}/demo-output.log"
+tail -n 1 "${CARGO_TARGET_DIR:-$root/target}/demo-output.log"
+
 step "tests: unit and property tests, FHIR fixtures, CLI, drink suites"
 log="${CARGO_TARGET_DIR:-$root/target}/test-output.log"
 set +e
