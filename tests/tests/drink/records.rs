@@ -237,3 +237,73 @@ fn unknown_patient_is_refused() {
     assert_err(&call, RecordsError::PatientNotRegistered);
     assert_err(&ehr.record(doctor, stranger, 0), RecordsError::PatientNotRegistered);
 }
+
+#[test]
+fn access_decision_previews_without_auditing() {
+    let mut ehr = Ehr::with_cast();
+    let (patient, doctor, stranger) = (ehr.patient, ehr.doctor, ehr.stranger);
+    ehr.grant_access(patient, doctor, Scope::read(&[RecordCategory::LabResult]), None).value.unwrap();
+    let records = ehr.records.clone();
+    let decide = |ehr: &mut Ehr, accessor, category, mode| {
+        let call: ehr_sandbox::Call<AccessDecision> =
+            ehr.chain.call(&records, stranger, "access_decision", (patient, accessor, category, mode));
+        assert!(call.events.is_empty(), "a preview is not an access and leaves no audit event");
+        call.value
+    };
+    assert_eq!(
+        decide(&mut ehr, doctor, RecordCategory::LabResult, AccessMode::Read),
+        AccessDecision::Granted
+    );
+    assert_eq!(
+        decide(&mut ehr, doctor, RecordCategory::LabResult, AccessMode::Write),
+        AccessDecision::Denied(DenialReason::OutOfScope)
+    );
+    assert_eq!(
+        decide(&mut ehr, stranger, RecordCategory::LabResult, AccessMode::Read),
+        AccessDecision::Denied(DenialReason::NoGrant)
+    );
+    assert_eq!(
+        decide(&mut ehr, patient, RecordCategory::Imaging, AccessMode::Write),
+        AccessDecision::Granted
+    );
+}
+
+#[test]
+fn check_inputs_reports_anchor_and_consent_per_item() {
+    use ehr_types::scores::{InputCheck, MAX_BATCH};
+    let mut ehr = Ehr::with_cast();
+    let (admin, patient, other_patient, doctor) = (ehr.admin, ehr.patient, ehr.other_patient, ehr.doctor);
+    ehr.register_patient(other_patient).value.unwrap();
+    ehr.add_record(patient, patient, RecordCategory::Summary, doc_hash(1), LOCATOR, None).value.unwrap();
+    ehr.add_record(patient, patient, RecordCategory::Imaging, doc_hash(2), LOCATOR, None).value.unwrap();
+    ehr.add_record(other_patient, other_patient, RecordCategory::Summary, doc_hash(3), LOCATOR, None)
+        .value
+        .unwrap();
+    ehr.grant_access(patient, doctor, Scope::read(&[RecordCategory::Summary]), None).value.unwrap();
+    let records = ehr.records.clone();
+    let items = vec![
+        (patient, doc_hash(1)),
+        (patient, doc_hash(2)),
+        (patient, doc_hash(3)),
+        (other_patient, doc_hash(3)),
+    ];
+    let call: ehr_sandbox::Call<Result<Vec<InputCheck>, RecordsError>> =
+        ehr.chain.call(&records, doctor, "check_inputs", (doctor, items.clone()));
+    assert_eq!(
+        call.value,
+        Ok(vec![
+            InputCheck::Ok,
+            InputCheck::Denied(DenialReason::OutOfScope),
+            InputCheck::NotAnchored,
+            InputCheck::Denied(DenialReason::NoGrant),
+        ])
+    );
+    ehr.suspend_provider(admin, doctor).value.unwrap();
+    let call: ehr_sandbox::Call<Result<Vec<InputCheck>, RecordsError>> =
+        ehr.chain.call(&records, doctor, "check_inputs", (doctor, items[..1].to_vec()));
+    assert_eq!(call.value, Ok(vec![InputCheck::Denied(DenialReason::ProviderSuspended)]));
+    let too_many = vec![(patient, doc_hash(1)); MAX_BATCH as usize + 1];
+    let call: ehr_sandbox::Call<Result<Vec<InputCheck>, RecordsError>> =
+        ehr.chain.call(&records, doctor, "check_inputs", (doctor, too_many));
+    assert_err(&call, RecordsError::BatchTooLarge);
+}
