@@ -5,6 +5,9 @@
 #     rustfmt and the wasm32-unknown-unknown target)
 #   - cargo-contract 5.0.3 (about 11-25 minutes to build the first time)
 #   - the C/C++ compiler cargo-contract's build needs (Debian: g++)
+#   - substrate-contracts-node 0.42.0 for the end-to-end tests (scripts/install-node.sh: its
+#     Debian build packages and Rust 1.95; about an hour to build the first time, skipped when the
+#     binary is already on PATH at that version)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -51,3 +54,6 @@ if ! cargo-contract --version 2>/dev/null | grep -q "^cargo-contract $CARGO_CONT
     say "installing cargo-contract $CARGO_CONTRACT_VERSION (builds from source; takes a while the first time)"
     cargo "+$toolchain" install cargo-contract --version "$CARGO_CONTRACT_VERSION" --locked --quiet
 fi
+
+# substrate-contracts-node (the real chain of the end-to-end tests).
+"$root/scripts/install-node.sh"

@@ -6,11 +6,14 @@
 //! - [`attest`]: oracle keys (0600 key files) and ed25519-signed attestation batches.
 //! - [`fhir`]: FHIR R4 extraction of the model inputs, with provenance.
 //! - [`framingham`]: Framingham 2008 general CVD risk.
+//! - `node` (feature `node`): posting to a real chain over RPC, and the operator's `run` mode.
 
 pub mod attest;
 pub mod fhir;
 pub mod framingham;
 pub mod model;
+#[cfg(feature = "node")]
+pub mod node;
 pub mod pce;
 
 pub use ehr_types;

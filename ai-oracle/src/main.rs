@@ -22,6 +22,7 @@ use ehr_types::{
 use ink::scale::Encode;
 use serde::Serialize;
 
+mod chain_cmd;
 mod demo;
 
 /// Off-chain AI risk oracle for the EHR contracts.
@@ -86,6 +87,91 @@ enum Command {
     /// Run the whole system on an in-process chain (no node needed): deploy, register, anchor a
     /// FHIR record, consent, score, sign, post, and show refused posts and the audit trail.
     Demo,
+    /// Deploy the contract suite to a node (or verify and reuse the one in the deployment file),
+    /// register the oracle as an Analytics provider, its signer key and its model hash.
+    Deploy {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// The admin's secret URI (dev chains: //Alice).
+        #[arg(long, env = "EHR_ADMIN_SURI", default_value = "//Alice", hide_env_values = true)]
+        admin: String,
+        #[command(flatten)]
+        oracle: OracleArgs,
+        /// Model ids to approve (default: every model the oracle ships).
+        #[arg(long = "model")]
+        models: Vec<String>,
+    },
+    /// Score a FHIR file, sign the attestation and post it to the node.
+    Post {
+        /// The FHIR JSON file (the exact document anchored on-chain).
+        fhir: PathBuf,
+        /// The patient's account (SS58 or 0x-hex).
+        #[arg(long)]
+        patient: String,
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        oracle: OracleArgs,
+        #[command(flatten)]
+        options: ScoreOptions,
+    },
+    /// Operator mode: follow the chain, score every new record the oracle may read, post.
+    Run {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        oracle: OracleArgs,
+        #[command(flatten)]
+        options: ScoreOptions,
+        /// The content-addressed document store `file://` locators name.
+        #[arg(long, default_value = "store")]
+        store: PathBuf,
+        /// The state file (last processed block, last nonce) a restart resumes from.
+        #[arg(long, default_value = "oracle-state.json")]
+        state: PathBuf,
+        /// Milliseconds between looks for new blocks.
+        #[arg(long, default_value_t = 500)]
+        poll_ms: u64,
+        /// Consecutive node failures tolerated (with exponential backoff) before exiting.
+        #[arg(long, default_value_t = 8)]
+        max_retries: u32,
+        /// Exit once this block has been processed.
+        #[arg(long)]
+        until_block: Option<u32>,
+    },
+    /// Put a document into the content-addressed store; prints its sha256 and locator.
+    Store {
+        /// The document.
+        file: PathBuf,
+        /// The store directory.
+        #[arg(long, default_value = "store")]
+        store: PathBuf,
+    },
+}
+
+/// Where the chain and the deployed suite are.
+#[derive(clap::Args)]
+struct ChainArgs {
+    /// The node's RPC URL.
+    #[arg(long, env = "EHR_NODE_URL", default_value = "ws://127.0.0.1:9944")]
+    node: String,
+    /// The deployment file (`deploy` writes it).
+    #[arg(long, default_value = "deployment.json")]
+    deployment: PathBuf,
+    /// Directory with the release `.contract` bundles (scripts/build-contracts.sh).
+    #[arg(long, env = "EHR_ARTIFACTS_DIR", default_value = "target/contracts")]
+    artifacts: PathBuf,
+}
+
+/// The oracle's keys.
+#[derive(clap::Args)]
+struct OracleArgs {
+    /// The oracle's ed25519 key file (`ai-oracle keygen`).
+    #[arg(long, default_value = "oracle.key")]
+    key: PathBuf,
+    /// Secret URI of the account that submits the oracle's batches and pays their fees.
+    #[arg(long = "oracle-account", env = "EHR_ORACLE_SURI", default_value = "//Eve", hide_env_values = true)]
+    account: String,
 }
 
 #[derive(clap::Args)]
@@ -176,6 +262,28 @@ fn run(cli: Cli) -> Result<()> {
             print_attestation(&batch, &signature, json)?;
         }
         Command::Demo => demo::run()?,
+        Command::Deploy { chain, admin, oracle, models } => {
+            runtime()?.block_on(chain_cmd::deploy(chain, admin, oracle, models))?
+        }
+        Command::Post { fhir, patient, chain, oracle, options } => {
+            runtime()?.block_on(chain_cmd::post(fhir, patient, chain, oracle, options))?
+        }
+        Command::Run { chain, oracle, options, store, state, poll_ms, max_retries, until_block } => {
+            let run = ai_oracle::node::RunOptions {
+                store,
+                state,
+                poll: std::time::Duration::from_millis(poll_ms),
+                max_retries,
+                until_block,
+            };
+            runtime()?.block_on(chain_cmd::run(chain, oracle, options, run))?
+        }
+        Command::Store { file, store } => {
+            let document = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let locator = ai_oracle::node::store_put(&store, &document)?;
+            println!("sha256  0x{}", hex::encode(attest::input_hash(&document)));
+            println!("locator {locator}");
+        }
     }
     Ok(())
 }
@@ -273,6 +381,10 @@ fn print_attestation(batch: &AttestationBatch, signature: &[u8; 64], json: bool)
         println!("0x{}", hex::encode(&scale));
     }
     Ok(())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
 fn now_ms() -> u64 {

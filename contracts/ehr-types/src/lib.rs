@@ -17,6 +17,8 @@
 
 extern crate alloc;
 
+#[cfg(feature = "std")]
+pub mod decode;
 pub mod errors;
 pub mod events;
 pub mod scores;

@@ -1,0 +1,149 @@
+//! The commands that talk to a real node: `deploy`, `post`, `run`.
+
+use ai_oracle::{
+    attest::OracleKey,
+    fhir::ExtractOptions,
+    node::{self, Oracle, RunOptions},
+};
+use anyhow::{anyhow, Context, Result};
+use ehr_client::{
+    account_of,
+    deploy::{self, Deployment, OracleSetup},
+    keypair, ss58, Node, Submitted,
+};
+
+use crate::{parse_account, ChainArgs, OracleArgs, ScoreOptions};
+
+fn model(options: &ScoreOptions) -> Result<Box<dyn ai_oracle::RiskModel>> {
+    ai_oracle::model(&options.model).ok_or_else(|| {
+        let ids: Vec<_> = ai_oracle::models().iter().map(|m| m.id()).collect();
+        anyhow!("unknown model {:?}; known models: {}", options.model, ids.join(", "))
+    })
+}
+
+/// `ai-oracle deploy`.
+pub async fn deploy(chain: ChainArgs, admin: String, oracle: OracleArgs, models: Vec<String>) -> Result<()> {
+    let node = Node::connect(&chain.node).await?;
+    let admin = keypair(&admin).context("--admin")?;
+    let key = OracleKey::load(&oracle.key)?;
+    let account = account_of(&keypair(&oracle.account).context("--oracle-account")?);
+    let models = if models.is_empty() {
+        ai_oracle::models().iter().map(|m| m.model_hash()).collect()
+    } else {
+        models
+            .iter()
+            .map(|id| {
+                ai_oracle::model(id).map(|m| m.model_hash()).ok_or_else(|| anyhow!("unknown model {id:?}"))
+            })
+            .collect::<Result<_>>()?
+    };
+    let setup = OracleSetup { signer_key: key.public(), account, models };
+    let (deployment, log) =
+        deploy::deploy_or_reuse(&node, &chain.artifacts, &admin, &chain.deployment, Some(&setup)).await?;
+    for line in log {
+        println!("  {line}");
+    }
+    println!("chain             {}", deployment.chain);
+    println!(
+        "provider_registry {}  code {}",
+        deployment.provider_registry.address, deployment.provider_registry.code_hash
+    );
+    println!(
+        "patient_records   {}  code {}",
+        deployment.patient_records.address, deployment.patient_records.code_hash
+    );
+    println!(
+        "risk_scores       {}  code {}",
+        deployment.risk_scores.address, deployment.risk_scores.code_hash
+    );
+    println!("wrote {}", chain.deployment.display());
+    Ok(())
+}
+
+async fn connect(chain: &ChainArgs, oracle: &OracleArgs, options: &ScoreOptions) -> Result<Oracle> {
+    let deployment = Deployment::load(&chain.deployment)?;
+    let key = OracleKey::load(&oracle.key)?;
+    let account = keypair(&oracle.account).context("--oracle-account")?;
+    let extract = ExtractOptions { max_age_days: options.max_age_days, as_of: options.as_of };
+    Oracle::connect(&chain.node, deployment, &chain.artifacts, key, account, model(options)?, extract).await
+}
+
+/// Prints a submitted batch: per-item results, events, weight and fee.
+pub fn print_submitted(submitted: &Submitted<node::BatchResult>) {
+    let d = &submitted.dry_run;
+    println!(
+        "dry-run: ref_time {} proof_size {} storage deposit {}",
+        d.gas_required.ref_time(),
+        d.gas_required.proof_size(),
+        d.storage_deposit
+    );
+    match submitted.value() {
+        Ok(results) => {
+            for (i, result) in results.iter().enumerate() {
+                println!(
+                    "attestation {i}: {}",
+                    result
+                        .as_ref()
+                        .map(|_| "accepted".to_string())
+                        .unwrap_or_else(|e| format!("refused: {e:?}"))
+                );
+            }
+        }
+        Err(err) => println!("batch refused: {err:?}"),
+    }
+    match &submitted.included {
+        Some(included) => {
+            println!(
+                "included in block {} (0x{}), fee paid {} (estimated {})",
+                included.block_number,
+                hex::encode(included.block_hash),
+                included.fee_paid,
+                included.fee_estimate
+            );
+            for event in &included.events {
+                println!("  event {}", event.summary());
+            }
+        }
+        None => println!("not submitted: the dry-run reverted"),
+    }
+}
+
+/// `ai-oracle post`.
+pub async fn post(
+    fhir: std::path::PathBuf,
+    patient: String,
+    chain: ChainArgs,
+    oracle: OracleArgs,
+    options: ScoreOptions,
+) -> Result<()> {
+    let document = std::fs::read(&fhir).with_context(|| format!("reading {}", fhir.display()))?;
+    let patient = parse_account(&patient).context("--patient")?;
+    let oracle = connect(&chain, &oracle, &options).await?;
+    println!(
+        "oracle {} posting for patient {} to {}",
+        ss58(&oracle.account_id()),
+        ss58(&patient),
+        chain.node
+    );
+    let submitted = oracle.post(patient, &document).await.with_context(|| format!("{}", fhir.display()))?;
+    print_submitted(&submitted);
+    let accepted = matches!(submitted.value(), Ok(results) if results.iter().all(|r| r.is_ok()));
+    if !accepted {
+        return Err(anyhow!("the contract refused the score"));
+    }
+    Ok(())
+}
+
+/// `ai-oracle run`.
+pub async fn run(chain: ChainArgs, oracle: OracleArgs, options: ScoreOptions, run: RunOptions) -> Result<()> {
+    let mut oracle = connect(&chain, &oracle, &options).await?;
+    println!(
+        "oracle {} following {} (records {}, scores {}), store {}",
+        ss58(&oracle.account_id()),
+        chain.node,
+        ss58(&oracle.records.address),
+        ss58(&oracle.scores.address),
+        run.store.display()
+    );
+    node::run(&mut oracle, &run).await
+}

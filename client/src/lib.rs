@@ -1,0 +1,550 @@
+//! The EHR contracts on a real Substrate node, over RPC.
+//!
+//! Built on the ecosystem's own client stack of the cargo-contract 5.0.3 era: [`subxt`] 0.38 for
+//! the connection, signing (sr25519 via `subxt-signer`), submission and block/event access, and
+//! `contract-extrinsics` 5.0.3 for code upload and instantiation, the `Contracts::call` payload,
+//! the pallet's dry-run result types and the decoding of dispatch errors against the node's
+//! metadata. Message selectors come from each contract's `.contract` metadata; arguments and
+//! return values are SCALE-encoded with the very types of `ehr-types` that the contracts use;
+//! contract events are decoded into [`EhrEvent`].
+//!
+//! Every state-changing call is dry-run first (`ContractsApi_call`) for its weight, storage
+//! deposit and return value. A call whose dry-run reverts (an ink! message returning `Err`) is
+//! not sent: it would revert on chain too, and its typed error is returned instead.
+
+pub mod deploy;
+pub mod dev_node;
+
+use std::{collections::HashMap, fmt, path::Path};
+
+use anyhow::{anyhow, bail, Context, Result};
+use contract_extrinsics::{
+    extrinsic_calls::Call as CallPayload,
+    pallet_contracts_primitives::{ContractExecResult, StorageDeposit},
+    ContractArtifacts, ErrorVariant,
+};
+pub use ehr_types::decode::{EhrEvent, RawEvent};
+use ink::{
+    primitives::AccountId,
+    scale::{Decode, DecodeAll, Encode},
+    MessageResult,
+};
+pub use sp_weights::Weight;
+use subxt::{
+    backend::{legacy::LegacyRpcMethods, rpc::RpcClient},
+    blocks::ExtrinsicEvents,
+    error::DispatchError,
+    events::StaticEvent,
+    ext::scale_decode,
+    ext::scale_value::At,
+    tx::TxStatus,
+    utils::{AccountId32, MultiAddress},
+    OnlineClient, SubstrateConfig,
+};
+pub use subxt_signer::{sr25519::Keypair, SecretUri};
+
+/// The node's runtime configuration (substrate-contracts-node: standard Substrate types).
+pub type NodeConfig = SubstrateConfig;
+/// Balance type of the chain.
+pub type Balance = u128;
+
+/// How long to wait for a submitted transaction to be included before giving up.
+const INCLUSION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The sr25519 keypair of a secret URI: a dev account (`//Alice`), a derivation, or a mnemonic.
+pub fn keypair(suri: &str) -> Result<Keypair> {
+    let uri: SecretUri = suri.parse().map_err(|err| anyhow!("not a secret URI ({err:?})"))?;
+    Keypair::from_uri(&uri).map_err(|err| anyhow!("no keypair from this secret URI: {err:?}"))
+}
+
+/// The ink! account id of a keypair.
+pub fn account_of(signer: &Keypair) -> AccountId {
+    AccountId::from(signer.public_key().0)
+}
+
+/// A subxt account id from an ink! one.
+pub fn to_account32(account: AccountId) -> AccountId32 {
+    AccountId32(*AsRef::<[u8; 32]>::as_ref(&account))
+}
+
+/// An ink! account id from a subxt one.
+pub fn to_account(account: &AccountId32) -> AccountId {
+    AccountId::from(account.0)
+}
+
+/// Parses an SS58 address or a `0x`-prefixed 32-byte hex account id.
+pub fn parse_account(text: &str) -> Result<AccountId> {
+    if let Some(hex_text) = text.strip_prefix("0x") {
+        let bytes: [u8; 32] = hex::decode(hex_text)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| anyhow!("'{text}' is not a 32-byte hex account id"))?;
+        return Ok(AccountId::from(bytes));
+    }
+    let account: AccountId32 =
+        text.parse().map_err(|err| anyhow!("'{text}' is not an SS58 address ({err})"))?;
+    Ok(to_account(&account))
+}
+
+/// The SS58 form (generic substrate prefix 42) of an account id.
+pub fn ss58(account: &AccountId) -> String {
+    to_account32(*account).to_string()
+}
+
+/// A deployed contract: its name, address and the selectors of its messages (from metadata).
+#[derive(Debug, Clone)]
+pub struct ContractRef {
+    /// Contract name (the `.contract` bundle's file stem).
+    pub name: String,
+    /// On-chain address.
+    pub address: AccountId,
+    messages: HashMap<String, MessageInfo>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct MessageInfo {
+    selector: [u8; 4],
+    mutates: bool,
+}
+
+impl ContractRef {
+    /// The contract `name` at `address`, with the messages of `artifacts/NAME.contract`.
+    pub fn load(artifacts: &Path, name: &str, address: AccountId) -> Result<Self> {
+        let path = artifacts.join(format!("{name}.contract"));
+        let transcoder = ContractArtifacts::from_manifest_or_file(None, Some(&path))
+            .and_then(|artifacts| artifacts.contract_transcoder())
+            .with_context(|| format!("loading the metadata of {}", path.display()))?;
+        let messages = transcoder
+            .metadata()
+            .spec()
+            .messages()
+            .iter()
+            .map(|m| {
+                let selector: [u8; 4] = m.selector().to_bytes().try_into().unwrap_or_default();
+                (m.label().clone(), MessageInfo { selector, mutates: m.mutates() })
+            })
+            .collect();
+        Ok(ContractRef { name: name.to_string(), address, messages })
+    }
+
+    fn message(&self, message: &str) -> Result<MessageInfo> {
+        self.messages.get(message).copied().ok_or_else(|| anyhow!("{} has no message `{message}`", self.name))
+    }
+
+    /// The call data of `message` with SCALE-encoded `args` (a tuple of its parameters, or `()`).
+    pub fn call_data<A: Encode>(&self, message: &str, args: &A) -> Result<Vec<u8>> {
+        let mut input = self.message(message)?.selector.to_vec();
+        args.encode_to(&mut input);
+        Ok(input)
+    }
+}
+
+/// A dry-run's outcome: the message's return value and what executing it costs.
+#[derive(Debug, Clone)]
+pub struct DryRun<R> {
+    /// The message's decoded return value.
+    pub value: R,
+    /// Whether the contract reverted its state changes (ink! does so when a message returns `Err`).
+    pub reverted: bool,
+    /// Weight the call consumed.
+    pub gas_consumed: Weight,
+    /// Weight the call needs as its gas limit.
+    pub gas_required: Weight,
+    /// Storage deposit charged (positive) or refunded (negative).
+    pub storage_deposit: i128,
+}
+
+/// A transaction included in a block, with what it emitted and what it cost.
+#[derive(Debug, Clone)]
+pub struct Included {
+    /// Hash of the including block.
+    pub block_hash: [u8; 32],
+    /// Number of the including block.
+    pub block_number: u32,
+    /// The EHR contract events the call emitted, decoded, in emission order.
+    pub events: Vec<EhrEvent>,
+    /// The same events as emitted (contract, topics, data).
+    pub raw_events: Vec<RawEvent>,
+    /// The fee the signer paid (`TransactionPayment::TransactionFeePaid`).
+    pub fee_paid: Balance,
+    /// The fee estimated before submission (`payment_queryInfo` of the signed extrinsic).
+    pub fee_estimate: Balance,
+}
+
+/// A state-changing call: its dry-run and, unless the dry-run reverted, its inclusion.
+#[derive(Debug, Clone)]
+pub struct Submitted<R> {
+    /// The dry-run, whose return value is the message's (extrinsics return no values).
+    pub dry_run: DryRun<R>,
+    /// The inclusion; `None` when the dry-run reverted and nothing was sent.
+    pub included: Option<Included>,
+}
+
+impl<R> Submitted<R> {
+    /// The message's return value.
+    pub fn value(&self) -> &R {
+        &self.dry_run.value
+    }
+
+    /// The decoded events of the included call (none when it was not sent).
+    pub fn events(&self) -> &[EhrEvent] {
+        self.included.as_ref().map(|i| i.events.as_slice()).unwrap_or_default()
+    }
+}
+
+/// `TransactionPayment::TransactionFeePaid`: the fee a transaction's signer paid.
+#[derive(Debug, scale_decode::DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+struct TransactionFeePaid {
+    #[allow(dead_code)]
+    who: AccountId32,
+    actual_fee: u128,
+    tip: u128,
+}
+
+impl StaticEvent for TransactionFeePaid {
+    const PALLET: &'static str = "TransactionPayment";
+    const EVENT: &'static str = "TransactionFeePaid";
+}
+
+/// `pallet-contracts-rpc-runtime-api`'s call request (as `contract-extrinsics` encodes it).
+#[derive(Encode)]
+#[codec(crate = ink::scale)]
+struct CallRequest {
+    origin: AccountId32,
+    dest: AccountId32,
+    value: Balance,
+    gas_limit: Option<Weight>,
+    storage_deposit_limit: Option<Balance>,
+    input_data: Vec<u8>,
+}
+
+/// A connection to a node.
+#[derive(Clone)]
+pub struct Node {
+    url: String,
+    client: OnlineClient<NodeConfig>,
+    rpc: LegacyRpcMethods<NodeConfig>,
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node").field("url", &self.url).finish()
+    }
+}
+
+impl Node {
+    /// Connects to the node at `url` (`ws://…` or `http://…`) and reads its metadata.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let rpc_client =
+            RpcClient::from_url(url).await.with_context(|| format!("connecting to the node at {url}"))?;
+        let client = OnlineClient::<NodeConfig>::from_rpc_client(rpc_client.clone())
+            .await
+            .with_context(|| format!("reading the runtime metadata of {url}"))?;
+        if client.metadata().pallet_by_name("Contracts").is_none() {
+            bail!("the node at {url} has no Contracts pallet");
+        }
+        Ok(Node { url: url.to_string(), client, rpc: LegacyRpcMethods::new(rpc_client) })
+    }
+
+    /// The URL this connection was made to.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The subxt client, for what this type does not wrap.
+    pub fn client(&self) -> &OnlineClient<NodeConfig> {
+        &self.client
+    }
+
+    /// The chain's genesis hash: the chain id the risk-scores contract is bound to.
+    pub fn genesis_hash(&self) -> [u8; 32] {
+        self.client.genesis_hash().0
+    }
+
+    /// Hash of the best block. (subxt's `at_latest` is the latest *finalized* block, which on
+    /// a dev node lags behind the blocks transactions land in.)
+    async fn best_hash(&self) -> Result<subxt::utils::H256> {
+        self.rpc
+            .chain_get_block_hash(None)
+            .await
+            .context("reading the best block")?
+            .ok_or_else(|| anyhow!("the node has no best block"))
+    }
+
+    /// Number and hash of the best block.
+    pub async fn best_block(&self) -> Result<(u32, [u8; 32])> {
+        let hash = self.best_hash().await?;
+        let block = self.client.blocks().at(hash).await.context("reading the best block")?;
+        Ok((block.number(), hash.0))
+    }
+
+    /// Reads `query` from storage at the best block.
+    pub async fn storage_at_best<Q: subxt::storage::Address<IsFetchable = subxt::utils::Yes>>(
+        &self,
+        query: &Q,
+    ) -> Result<Option<Q::Target>> {
+        let hash = self.best_hash().await?;
+        Ok(self.client.storage().at(hash).fetch(query).await?)
+    }
+
+    /// Number and hash of the latest finalized block.
+    pub async fn finalized_block(&self) -> Result<(u32, [u8; 32])> {
+        let hash = self.rpc.chain_get_finalized_head().await.context("reading the finalized head")?;
+        let block = self.client.blocks().at(hash).await.context("reading the finalized block")?;
+        Ok((block.number(), hash.0))
+    }
+
+    /// Hash of block `number`, if the node has it.
+    pub async fn block_hash(&self, number: u32) -> Result<Option<[u8; 32]>> {
+        let hash = self
+            .rpc
+            .chain_get_block_hash(Some(number.into()))
+            .await
+            .with_context(|| format!("reading the hash of block {number}"))?;
+        Ok(hash.map(|h| h.0))
+    }
+
+    /// The contract events emitted in block `hash`, in order.
+    pub async fn contract_events_at(&self, hash: [u8; 32]) -> Result<Vec<RawEvent>> {
+        let events = self
+            .client
+            .events()
+            .at(subxt::utils::H256(hash))
+            .await
+            .with_context(|| format!("reading the events of block 0x{}", hex::encode(hash)))?;
+        let mut raw = Vec::new();
+        for event in events.iter() {
+            let event = event?;
+            if let Some(emitted) =
+                event.as_event::<contract_extrinsics::events::ContractEmitted<AccountId32>>()?
+            {
+                raw.push(RawEvent {
+                    contract: to_account(&emitted.contract),
+                    topics: event.topics().iter().map(|t| t.0).collect(),
+                    data: emitted.data,
+                });
+            }
+        }
+        Ok(raw)
+    }
+
+    /// The free balance of `account`.
+    pub async fn free_balance(&self, account: &AccountId) -> Result<Balance> {
+        let query = subxt::dynamic::storage(
+            "System",
+            "Account",
+            vec![subxt::dynamic::Value::from_bytes(AsRef::<[u8; 32]>::as_ref(account))],
+        );
+        let Some(info) = self.storage_at_best(&query).await? else { return Ok(0) };
+        let value = info.to_value()?;
+        let free = value
+            .at("data")
+            .and_then(|d| d.at("free"))
+            .and_then(|f| f.as_u128())
+            .ok_or_else(|| anyhow!("unexpected System.Account layout"))?;
+        Ok(free)
+    }
+
+    /// Whether a contract lives at `address` (`Contracts.ContractInfoOf`), with its code hash.
+    pub async fn contract_code_hash(&self, address: &AccountId) -> Result<Option<[u8; 32]>> {
+        let info = contract_extrinsics::fetch_contract_info::<NodeConfig, ink::env::DefaultEnvironment>(
+            &to_account32(*address),
+            &self.rpc,
+            &self.client,
+        )
+        .await;
+        match info {
+            Ok(info) => Ok(Some(info.code_hash().0)),
+            Err(err) if err.to_string().contains("No contract") => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Dry-runs `message` of `contract` as `caller` with SCALE-encoded `args` and decodes its
+    /// return value as `R`. Fails when the call fails at the chain level (trap, out of gas, no
+    /// such contract), which is never a legitimate outcome of a message.
+    pub async fn dry_run<A: Encode, R: Decode>(
+        &self,
+        contract: &ContractRef,
+        caller: &AccountId,
+        message: &str,
+        args: &A,
+    ) -> Result<DryRun<R>> {
+        let request = CallRequest {
+            origin: to_account32(*caller),
+            dest: to_account32(contract.address),
+            value: 0,
+            gas_limit: None,
+            storage_deposit_limit: None,
+            input_data: contract.call_data(message, args)?,
+        };
+        let bytes = self
+            .rpc
+            .state_call("ContractsApi_call", Some(&request.encode()), None)
+            .await
+            .with_context(|| format!("dry-running {}::{message}", contract.name))?;
+        let result = ContractExecResult::<Balance>::decode(&mut &bytes[..])
+            .with_context(|| format!("decoding the dry-run of {}::{message}", contract.name))?;
+        let exec = match result.result {
+            Ok(exec) => exec,
+            Err(err) => {
+                let error = ErrorVariant::from_dispatch_error(&err, &self.client.metadata())
+                    .map(|e| e.to_string())
+                    .unwrap_or_else(|_| format!("{err:?}"));
+                bail!(
+                    "{}::{message} failed on chain: {error} (debug: {})",
+                    contract.name,
+                    String::from_utf8_lossy(&result.debug_message)
+                );
+            }
+        };
+        let value = MessageResult::<R>::decode_all(&mut &exec.data[..])
+            .with_context(|| format!("undecodable return value of {}::{message}", contract.name))?
+            .map_err(|lang| anyhow!("{}::{message}: ink! language error {lang:?}", contract.name))?;
+        let storage_deposit = match result.storage_deposit {
+            StorageDeposit::Charge(amount) => i128::try_from(amount).unwrap_or(i128::MAX),
+            StorageDeposit::Refund(amount) => i128::try_from(amount).map(|a| -a).unwrap_or(i128::MIN),
+        };
+        Ok(DryRun {
+            value,
+            reverted: exec.did_revert(),
+            gas_consumed: result.gas_consumed,
+            gas_required: result.gas_required,
+            storage_deposit,
+        })
+    }
+
+    /// Calls `message` of `contract`, signed by `signer`: dry-runs it, and unless the dry-run
+    /// reverts, submits it with the dry-run's required weight as gas limit and waits until it
+    /// is in a block. Fails when the message is a query, or the transaction is refused.
+    pub async fn submit<A: Encode, R: Decode>(
+        &self,
+        contract: &ContractRef,
+        signer: &Keypair,
+        message: &str,
+        args: &A,
+    ) -> Result<Submitted<R>> {
+        if !contract.message(message)?.mutates {
+            bail!("{}::{message} is a query; dry-run it instead", contract.name);
+        }
+        let caller = account_of(signer);
+        let dry_run = self.dry_run::<A, R>(contract, &caller, message, args).await?;
+        if dry_run.reverted {
+            return Ok(Submitted { dry_run, included: None });
+        }
+        let payload = CallPayload::new(
+            MultiAddress::Id(to_account32(contract.address)),
+            0,
+            dry_run.gas_required,
+            None,
+            contract.call_data(message, args)?,
+        )
+        .build();
+        let what = format!("{}::{message}", contract.name);
+        let included = self.sign_and_watch(&payload, signer, &what).await?;
+        Ok(Submitted { dry_run, included: Some(included) })
+    }
+
+    /// Signs `payload`, estimates its fee, submits it and waits for its block and events.
+    async fn sign_and_watch<P: subxt::tx::Payload>(
+        &self,
+        payload: &P,
+        signer: &Keypair,
+        what: &str,
+    ) -> Result<Included> {
+        // The nonce at the best block, as contract-extrinsics does.
+        let best = self.best_hash().await?;
+        let nonce =
+            self.client.blocks().at(best).await?.account_nonce(&signer.public_key().to_account_id()).await?;
+        let params = subxt::config::DefaultExtrinsicParamsBuilder::<NodeConfig>::new().nonce(nonce).build();
+        let tx = self
+            .client
+            .tx()
+            .create_signed(payload, signer, params)
+            .await
+            .with_context(|| format!("signing {what}"))?;
+        let fee_estimate =
+            tx.partial_fee_estimate().await.with_context(|| format!("estimating the fee of {what}"))?;
+        let mut progress = tx.submit_and_watch().await.with_context(|| format!("submitting {what}"))?;
+        let in_block = tokio::time::timeout(INCLUSION_TIMEOUT, async {
+            while let Some(status) = progress.next().await {
+                match status.with_context(|| format!("watching {what}"))? {
+                    TxStatus::InBestBlock(b) | TxStatus::InFinalizedBlock(b) => return Ok(b),
+                    TxStatus::Error { message }
+                    | TxStatus::Invalid { message }
+                    | TxStatus::Dropped { message } => {
+                        bail!("{what} was refused by the node: {message}")
+                    }
+                    _ => {}
+                }
+            }
+            bail!("{what}: the node closed the subscription before inclusion")
+        })
+        .await
+        .map_err(|_| anyhow!("{what} was not included within {INCLUSION_TIMEOUT:?}"))??;
+        let block_hash = in_block.block_hash().0;
+        let events = in_block.wait_for_success().await.map_err(|err| match err {
+            subxt::Error::Runtime(DispatchError::Module(module)) => anyhow!(
+                "{what} failed in block 0x{}: {}",
+                hex::encode(block_hash),
+                module
+                    .details()
+                    .map(|d| format!("{}::{}", d.pallet.name(), d.variant.name))
+                    .unwrap_or_default()
+            ),
+            other => anyhow!("{what} failed in block 0x{}: {other}", hex::encode(block_hash)),
+        })?;
+        let block_number = self.client.blocks().at(in_block.block_hash()).await?.number();
+        self.included(block_hash, block_number, &events, fee_estimate)
+    }
+
+    fn included(
+        &self,
+        block_hash: [u8; 32],
+        block_number: u32,
+        events: &ExtrinsicEvents<NodeConfig>,
+        fee_estimate: Balance,
+    ) -> Result<Included> {
+        let mut raw_events = Vec::new();
+        for event in events.iter() {
+            let event = event?;
+            if let Some(emitted) =
+                event.as_event::<contract_extrinsics::events::ContractEmitted<AccountId32>>()?
+            {
+                raw_events.push(RawEvent {
+                    contract: to_account(&emitted.contract),
+                    topics: event.topics().iter().map(|t| t.0).collect(),
+                    data: emitted.data,
+                });
+            }
+        }
+        let decoded: Result<Vec<Option<EhrEvent>>, _> = raw_events.iter().map(EhrEvent::decode).collect();
+        let fee_paid =
+            events.find_first::<TransactionFeePaid>()?.map(|f| f.actual_fee + f.tip).unwrap_or_default();
+        Ok(Included {
+            block_hash,
+            block_number,
+            events: decoded?.into_iter().flatten().collect(),
+            raw_events,
+            fee_paid,
+            fee_estimate,
+        })
+    }
+
+    /// Transfers `amount` from `signer` to `dest` (funding an oracle or test account).
+    pub async fn transfer(&self, signer: &Keypair, dest: &AccountId, amount: Balance) -> Result<Included> {
+        let payload = subxt::dynamic::tx(
+            "Balances",
+            "transfer_keep_alive",
+            vec![
+                subxt::dynamic::Value::unnamed_variant(
+                    "Id",
+                    [subxt::dynamic::Value::from_bytes(AsRef::<[u8; 32]>::as_ref(dest))],
+                ),
+                subxt::dynamic::Value::u128(amount),
+            ],
+        );
+        self.sign_and_watch(&payload, signer, "Balances::transfer_keep_alive").await
+    }
+}

@@ -1,0 +1,165 @@
+//! Contract events as they appear on a chain, decoded into the shared event types (`std` only).
+//!
+//! Both the drink harness and the node client read events the same way: the emitting contract,
+//! the topics (the first is the event's signature topic) and the SCALE data, turned into an
+//! [`EhrEvent`] by signature topic.
+
+use alloc::{format, string::String, vec::Vec};
+use core::fmt;
+
+use ink::{env::Event as _, primitives::AccountId, scale::DecodeAll};
+
+use crate::events;
+
+/// An event whose signature topic is an EHR event's but whose data does not decode as it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndecodableEvent {
+    /// The event the topic names.
+    pub event: &'static str,
+    /// The decoding error.
+    pub error: ink::scale::Error,
+}
+
+impl fmt::Display for UndecodableEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "undecodable {} event: {}", self.event, self.error)
+    }
+}
+
+impl std::error::Error for UndecodableEvent {}
+
+/// A contract event as it appeared on chain: emitting contract, topics and data.
+#[derive(Debug, Clone)]
+pub struct RawEvent {
+    /// Emitting contract.
+    pub contract: AccountId,
+    /// Topics; the first is the event's signature topic.
+    pub topics: Vec<[u8; 32]>,
+    /// SCALE-encoded event.
+    pub data: Vec<u8>,
+}
+
+macro_rules! ehr_events {
+    ($($name:ident),* $(,)?) => {
+        /// Every event the EHR contracts emit, decoded with the shared types.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum EhrEvent {
+            $(
+                #[allow(missing_docs)]
+                $name(events::$name),
+            )*
+        }
+
+        impl EhrEvent {
+            /// Decodes a raw contract event by its signature topic: `Ok(None)` for an event
+            /// that is not one of the EHR contracts' (or has no topics), an error when the
+            /// topic is known but the data does not decode as that event.
+            pub fn decode(raw: &RawEvent) -> Result<Option<Self>, UndecodableEvent> {
+                let Some(signature) = raw.topics.first().copied() else { return Ok(None) };
+                $(
+                    if Some(signature) == events::$name::SIGNATURE_TOPIC {
+                        return events::$name::decode_all(&mut &raw.data[..])
+                            .map(|event| Some(EhrEvent::$name(event)))
+                            .map_err(|error| UndecodableEvent { event: stringify!($name), error });
+                    }
+                )*
+                Ok(None)
+            }
+        }
+    };
+}
+
+ehr_events!(
+    ProviderRegistered,
+    ProviderSuspended,
+    ProviderReinstated,
+    AdminTransferProposed,
+    AdminTransferred,
+    PatientRegistered,
+    ProfileCommitmentSet,
+    RecordAdded,
+    AccessGranted,
+    AccessRevoked,
+    AccessRequested,
+    SignerAdded,
+    SignerRetired,
+    ModelApproved,
+    ModelRetired,
+    ScoreAccepted,
+);
+
+/// A short form of an account for logs: `0x` and its first four bytes.
+pub fn short_account(account: &AccountId) -> String {
+    short_hex(AsRef::<[u8; 32]>::as_ref(account))
+}
+
+/// A short form of a 32-byte hash for logs: `0x` and its first four bytes.
+pub fn short_hex(bytes: &[u8; 32]) -> String {
+    format!("0x{}…", bytes[..4].iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+impl EhrEvent {
+    /// One line describing the event, with short account ids and hashes.
+    pub fn summary(&self) -> String {
+        let a = short_account;
+        match self {
+            EhrEvent::ProviderRegistered(e) => {
+                format!("ProviderRegistered {} as {:?}", a(&e.provider), e.role)
+            }
+            EhrEvent::ProviderSuspended(e) => format!("ProviderSuspended {}", a(&e.provider)),
+            EhrEvent::ProviderReinstated(e) => format!("ProviderReinstated {}", a(&e.provider)),
+            EhrEvent::AdminTransferProposed(e) => {
+                format!("AdminTransferProposed by {} to {:?}", a(&e.admin), e.candidate.as_ref().map(a))
+            }
+            EhrEvent::AdminTransferred(e) => {
+                format!("AdminTransferred {} -> {}", a(&e.previous), a(&e.admin))
+            }
+            EhrEvent::PatientRegistered(e) => format!("PatientRegistered {}", a(&e.patient)),
+            EhrEvent::ProfileCommitmentSet(e) => {
+                format!("ProfileCommitmentSet {} {:?}", a(&e.patient), e.commitment.as_ref().map(short_hex))
+            }
+            EhrEvent::RecordAdded(e) => format!(
+                "RecordAdded patient {} record {} {:?} sha256 {} by {}{}",
+                a(&e.patient),
+                e.record_id,
+                e.category,
+                short_hex(&e.content_hash),
+                a(&e.author),
+                e.supersedes.map(|id| format!(", supersedes {id}")).unwrap_or_default()
+            ),
+            EhrEvent::AccessGranted(e) => format!(
+                "AccessGranted patient {} -> {} read {:?} write {:?} until {}",
+                a(&e.patient),
+                a(&e.provider),
+                e.scope.read.categories(),
+                e.scope.write.categories(),
+                e.expires_at.map(|b| format!("block {b}")).unwrap_or_else(|| "revoked".into())
+            ),
+            EhrEvent::AccessRevoked(e) => {
+                format!("AccessRevoked patient {} -> {}", a(&e.patient), a(&e.provider))
+            }
+            EhrEvent::AccessRequested(e) => format!(
+                "AccessRequested patient {} by {}: {:?} {:?} -> {:?}",
+                a(&e.patient),
+                a(&e.accessor),
+                e.mode,
+                e.category,
+                e.decision
+            ),
+            EhrEvent::SignerAdded(e) => {
+                format!("SignerAdded key {} for oracle {}", short_hex(&e.signer), a(&e.account))
+            }
+            EhrEvent::SignerRetired(e) => format!("SignerRetired key {}", short_hex(&e.signer)),
+            EhrEvent::ModelApproved(e) => format!("ModelApproved {}", short_hex(&e.model_hash)),
+            EhrEvent::ModelRetired(e) => format!("ModelRetired {}", short_hex(&e.model_hash)),
+            EhrEvent::ScoreAccepted(e) => format!(
+                "ScoreAccepted patient {} model {} input sha256 {} signer {} nonce {}",
+                a(&e.patient),
+                short_hex(&e.model_hash),
+                short_hex(&e.input_hash),
+                short_hex(&e.signer),
+                e.nonce
+            ),
+        }
+    }
+}
