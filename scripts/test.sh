@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI): builds the release contract artifacts, checks
-# formatting and lints, then runs every test: unit tests beside the code and the drink suites
-# in tests/, which load the release .contract artifacts into an in-process chain.
+# formatting and lints, then runs every test: unit tests beside the code, the drink suites in
+# tests/ (the release .contract artifacts in an in-process chain) and the end-to-end suite in
+# tests/tests/node/, which starts real substrate-contracts-node processes (scripts/setup.sh
+# installs the node) and drives them with signed extrinsics, the ai-oracle binary and
+# cargo-contract's CLI.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -22,12 +25,20 @@ step "the README's main command: scripts/demo.sh"
 scripts/demo.sh > "${CARGO_TARGET_DIR:-$root/target}/demo-output.log"
 tail -n 1 "${CARGO_TARGET_DIR:-$root/target}/demo-output.log"
 
-step "tests: unit and property tests, FHIR fixtures, CLI, drink suites"
-log="${CARGO_TARGET_DIR:-$root/target}/test-output.log"
+target="${CARGO_TARGET_DIR:-$root/target}"
+step "tests: unit and property tests, FHIR fixtures, CLI, drink suites, end-to-end on $(substrate-contracts-node --version)"
+rm -rf "$target/e2e"
+log="$target/test-output.log"
 set +e
 cargo test --workspace --all-targets 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+echo
+echo "end-to-end suite against substrate-contracts-node (tests/tests/node):"
+awk '/Running tests\/node\/main.rs/ { f = 1 } f && /^test result:/ { print "  " $0; f = 0 }' "$log"
+for f in "$target/e2e/restart-test.txt" "$target/e2e/node-weights-seed.txt"; do
+    if [ -f "$f" ]; then sed 's/^/  /' "$f"; fi
+done
 echo
 awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log"
 exit "$status"

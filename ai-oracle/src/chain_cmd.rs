@@ -135,8 +135,33 @@ pub async fn post(
 }
 
 /// `ai-oracle run`.
-pub async fn run(chain: ChainArgs, oracle: OracleArgs, options: ScoreOptions, run: RunOptions) -> Result<()> {
-    let mut oracle = connect(&chain, &oracle, &options).await?;
+pub async fn run(
+    chain: ChainArgs,
+    oracle_args: OracleArgs,
+    options: ScoreOptions,
+    run: RunOptions,
+) -> Result<()> {
+    // The node may be down when the operator starts: the same bounded backoff as in the loop.
+    let mut failures = 0u32;
+    let mut oracle = loop {
+        match connect(&chain, &oracle_args, &options).await {
+            Ok(oracle) => break oracle,
+            Err(err) => {
+                failures = failures.saturating_add(1);
+                if failures > run.max_retries {
+                    return Err(
+                        err.context(format!("giving up after {} consecutive failures", run.max_retries))
+                    );
+                }
+                let backoff = node::backoff(failures);
+                println!(
+                    "cannot start (attempt {failures}/{}): {err:#}; retrying in {backoff:?}",
+                    run.max_retries
+                );
+                tokio::time::sleep(backoff).await;
+            }
+        }
+    };
     println!(
         "oracle {} following {} (records {}, scores {}), store {}",
         ss58(&oracle.account_id()),

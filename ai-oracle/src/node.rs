@@ -302,6 +302,11 @@ fn log(line: String) {
     let _ = out.flush();
 }
 
+/// The wait after the `failures`-th consecutive failure: 1 s, 2 s, 4 s, … at most 30 s.
+pub fn backoff(failures: u32) -> Duration {
+    Duration::from_millis(500u64.saturating_mul(1 << failures.min(6))).min(Duration::from_secs(30))
+}
+
 /// Runs the oracle until `until_block` (or forever), resuming from the state file.
 pub async fn run(oracle: &mut Oracle, options: &RunOptions) -> Result<()> {
     let chain = oracle.deployment.chain.clone();

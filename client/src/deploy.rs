@@ -318,10 +318,7 @@ pub async fn register_oracle(
                     &(oracle.account, ProviderRole::Analytics),
                 )
                 .await?;
-            call.dry_run
-                .value
-                .clone()
-                .map_err(|err| anyhow!("register_provider(oracle) refused: {err:?}"))?;
+            call.dry_run.value.map_err(|err| anyhow!("register_provider(oracle) refused: {err:?}"))?;
             log.push(format!("oracle account {} registered as an Analytics provider", ss58(&oracle.account)));
         }
     }
@@ -347,7 +344,7 @@ pub async fn register_oracle(
                     &(oracle.signer_key, oracle.account),
                 )
                 .await?;
-            call.dry_run.value.clone().map_err(|err| anyhow!("add_signer refused: {err:?}"))?;
+            call.dry_run.value.map_err(|err| anyhow!("add_signer refused: {err:?}"))?;
             log.push(format!(
                 "signer key {} registered for {}",
                 to_hex(&oracle.signer_key),
@@ -364,10 +361,7 @@ pub async fn register_oracle(
         }
         let call =
             node.submit::<_, Result<(), ScoreError>>(&scores, admin, "approve_model", &(*model,)).await?;
-        call.dry_run
-            .value
-            .clone()
-            .map_err(|err| anyhow!("approve_model {} refused: {err:?}", to_hex(model)))?;
+        call.dry_run.value.map_err(|err| anyhow!("approve_model {} refused: {err:?}", to_hex(model)))?;
         log.push(format!("model {} approved", to_hex(model)));
     }
     let mut models: Vec<String> = deployment.oracle.as_ref().map(|o| o.models.clone()).unwrap_or_default();

@@ -300,3 +300,20 @@ async fn run_mode_killed_and_restarted_scores_every_record_exactly_once() {
     std::fs::write(ehr_sandbox::artifacts_dir().join("..").join("e2e").join("restart-test.txt"), summary)
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_mode_retries_a_down_node_with_backoff_then_gives_up() {
+    let dir = work_dir("oracle-down");
+    let mut s = deployed_by_cli(&dir).await;
+    let url = s.dev_node.url().to_string();
+    s.dev_node.stop();
+    let started = Instant::now();
+    let (ok, out) = oracle_cli(
+        &dir,
+        &["run", "--node", &url, "--max-retries", "2", "--store", "store", "--state", "state.json"],
+    );
+    assert!(!ok, "{out}");
+    assert!(out.contains("giving up after 2 consecutive failures"), "{out}");
+    assert_eq!(out.matches("retrying in").count(), 2, "{out}");
+    assert!(started.elapsed() >= Duration::from_secs(3), "backoff of 1 s then 2 s");
+}
