@@ -219,6 +219,26 @@ struct CallRequest {
     input_data: Vec<u8>,
 }
 
+/// The `Contracts::ContractEmitted` events among `events`, with their topics.
+fn contract_events<E: std::error::Error + Send + Sync + 'static>(
+    events: impl Iterator<Item = Result<subxt::events::EventDetails<NodeConfig>, E>>,
+) -> Result<Vec<RawEvent>> {
+    let mut raw = Vec::new();
+    for event in events {
+        let event = event?;
+        if let Some(emitted) =
+            event.as_event::<contract_extrinsics::events::ContractEmitted<AccountId32>>()?
+        {
+            raw.push(RawEvent {
+                contract: to_account(&emitted.contract),
+                topics: event.topics().iter().map(|t| t.0).collect(),
+                data: emitted.data,
+            });
+        }
+    }
+    Ok(raw)
+}
+
 /// A connection to a node.
 #[derive(Clone)]
 pub struct Node {
@@ -313,20 +333,7 @@ impl Node {
             .at(subxt::utils::H256(hash))
             .await
             .with_context(|| format!("reading the events of block 0x{}", hex::encode(hash)))?;
-        let mut raw = Vec::new();
-        for event in events.iter() {
-            let event = event?;
-            if let Some(emitted) =
-                event.as_event::<contract_extrinsics::events::ContractEmitted<AccountId32>>()?
-            {
-                raw.push(RawEvent {
-                    contract: to_account(&emitted.contract),
-                    topics: event.topics().iter().map(|t| t.0).collect(),
-                    data: emitted.data,
-                });
-            }
-        }
-        Ok(raw)
+        contract_events(events.iter())
     }
 
     /// The free balance of `account`.
@@ -506,19 +513,7 @@ impl Node {
         events: &ExtrinsicEvents<NodeConfig>,
         fee_estimate: Balance,
     ) -> Result<Included> {
-        let mut raw_events = Vec::new();
-        for event in events.iter() {
-            let event = event?;
-            if let Some(emitted) =
-                event.as_event::<contract_extrinsics::events::ContractEmitted<AccountId32>>()?
-            {
-                raw_events.push(RawEvent {
-                    contract: to_account(&emitted.contract),
-                    topics: event.topics().iter().map(|t| t.0).collect(),
-                    data: emitted.data,
-                });
-            }
-        }
+        let raw_events = contract_events(events.iter())?;
         let decoded: Result<Vec<Option<EhrEvent>>, _> = raw_events.iter().map(EhrEvent::decode).collect();
         let fee_paid =
             events.find_first::<TransactionFeePaid>()?.map(|f| f.actual_fee + f.tip).unwrap_or_default();
