@@ -20,6 +20,32 @@ use ink::scale::{Decode, Encode};
 struct Bench {
     node: Node,
     rows: Vec<String>,
+    queries: Vec<String>,
+}
+
+/// One query's dry-run weight, as a table row.
+async fn query<A: Encode, R: Decode>(
+    node: &Node,
+    contract: &ehr_client::ContractRef,
+    caller: &Keypair,
+    message: &str,
+    args: A,
+) -> String {
+    let dry = node.dry_run::<A, R>(contract, &account_of(caller), message, &args).await.expect(message);
+    let label = match message {
+        "records" => {
+            format!("records ({} items)", if args.encode().ends_with(&10u32.to_le_bytes()) { 10 } else { 50 })
+        }
+        "check_inputs" => "check_inputs (100 items)".to_string(),
+        other => other.to_string(),
+    };
+    format!(
+        "{:<9} {:<30} {:>13} {:>9}",
+        contract.name.split('_').next_back().unwrap_or_default(),
+        label,
+        dry.gas_required.ref_time(),
+        dry.gas_required.proof_size()
+    )
 }
 
 const LOCATOR: &[u8] = b"ipfs://bafybeihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
@@ -97,7 +123,7 @@ async fn main() {
     let registry = deployment.contract(&artifacts, "provider_registry").unwrap();
     let records = deployment.contract(&artifacts, "patient_records").unwrap();
     let scores = deployment.contract(&artifacts, "risk_scores").unwrap();
-    let mut b = Bench { node: node.clone(), rows: Vec::new() };
+    let mut b = Bench { node: node.clone(), rows: Vec::new(), queries: Vec::new() };
     type R<T, E> = Result<T, E>;
     use ehr_types::{
         AccessDecision as D, AddRecordOutcome as O, RecordsError as Re, RegistryError as Rg, ScoreError as Se,
@@ -233,7 +259,125 @@ async fn main() {
         let accepted = call.value().as_ref().map(|r| r.iter().filter(|x| x.is_ok()).count()).unwrap_or(0);
         assert_eq!(accepted, size as usize, "{:?}", call.value());
     }
+    // The one-score form, with a fresh nonce, on an approved model.
+    {
+        let attestation = ScoreAttestation {
+            patient: id(&patient),
+            model_hash: model,
+            input_hash: doc_hash(120),
+            risk_ppm: 20_544,
+            band: ScoreBand::Low,
+            computed_at: 1,
+            nonce: nonce + 1,
+        };
+        let batch = AttestationBatch {
+            contract: scores.address,
+            chain: node.genesis_hash(),
+            signer: key.verifying_key().to_bytes(),
+            attestations: vec![attestation],
+        };
+        let signature = sign_batch(&key, &batch);
+        b.call::<_, R<(), Se>>(&scores, &oracle, "submit_score", "submit_score", (batch, signature)).await;
+    }
     b.call::<_, R<(), Se>>(&scores, &admin, "retire_model", "retire_model", (model,)).await;
+    b.call::<_, R<(), Rg>>(&registry, &admin, "propose_admin (again)", "propose_admin", (id(&lab),)).await;
+    b.call::<_, R<(), Rg>>(&registry, &lab, "accept_admin", "accept_admin", ()).await;
+
+    // Queries: dry-run weight only (no transaction, no fee).
+    let p = id(&patient);
+    let q = &mut b.queries;
+    q.push(
+        query::<_, Option<ehr_types::ProviderInfo>>(&node, &registry, &admin, "provider", (id(&doctor),))
+            .await,
+    );
+    q.push(
+        query::<_, bool>(&node, &registry, &admin, "is_active_provider", (id(&doctor), ProviderRole::Doctor))
+            .await,
+    );
+    q.push(query::<_, AccountId>(&node, &registry, &admin, "admin", ()).await);
+    q.push(query::<_, Option<AccountId>>(&node, &registry, &admin, "pending_admin", ()).await);
+    q.push(query::<_, u32>(&node, &registry, &admin, "provider_count", ()).await);
+    q.push(query::<_, Option<ehr_types::Patient>>(&node, &records, &patient, "patient", (p,)).await);
+    q.push(query::<_, u32>(&node, &records, &patient, "patient_count", ()).await);
+    q.push(query::<_, AccountId>(&node, &records, &patient, "registry", ()).await);
+    q.push(
+        query::<_, R<ehr_types::Page<ehr_types::Record>, Re>>(
+            &node,
+            &records,
+            &patient,
+            "records",
+            (p, 0u32, 10u32),
+        )
+        .await,
+    );
+    q.push(
+        query::<_, R<ehr_types::Page<ehr_types::Record>, Re>>(
+            &node,
+            &records,
+            &patient,
+            "records",
+            (p, 0u32, 50u32),
+        )
+        .await,
+    );
+    q.push(query::<_, R<ehr_types::Record, Re>>(&node, &records, &patient, "record", (p, 0u32)).await);
+    q.push(query::<_, Option<u32>>(&node, &records, &patient, "anchored_record", (p, doc_hash(0))).await);
+    q.push(
+        query::<_, D>(
+            &node,
+            &records,
+            &patient,
+            "access_decision",
+            (p, id(&oracle), RecordCategory::Summary, ehr_types::AccessMode::Read),
+        )
+        .await,
+    );
+    let items: Vec<(AccountId, [u8; 32])> = (10..110).map(|n| (p, doc_hash(n))).collect();
+    q.push(
+        query::<_, R<Vec<ehr_types::scores::InputCheck>, Re>>(
+            &node,
+            &records,
+            &patient,
+            "check_inputs",
+            (id(&oracle), items),
+        )
+        .await,
+    );
+    q.push(
+        query::<_, R<ehr_types::Grant, Re>>(&node, &records, &patient, "grant_of", (p, id(&oracle))).await,
+    );
+    q.push(
+        query::<_, R<ehr_types::Page<(AccountId, ehr_types::Grant)>, Re>>(
+            &node,
+            &records,
+            &patient,
+            "grants",
+            (0u32, 10u32),
+        )
+        .await,
+    );
+    q.push(
+        query::<_, R<Option<ehr_types::scores::StoredScore>, Se>>(
+            &node,
+            &scores,
+            &patient,
+            "latest_score",
+            (p, model),
+        )
+        .await,
+    );
+    q.push(
+        query::<_, Option<ehr_types::scores::SignerInfo>>(
+            &node,
+            &scores,
+            &admin,
+            "signer",
+            (key.verifying_key().to_bytes(),),
+        )
+        .await,
+    );
+    q.push(query::<_, bool>(&node, &scores, &admin, "is_model_approved", (model,)).await);
+    q.push(query::<_, (AccountId, AccountId, [u8; 32])>(&node, &scores, &admin, "domain", ()).await);
 
     let version = std::process::Command::new(
         std::env::var("CONTRACTS_NODE").unwrap_or("substrate-contracts-node".into()),
@@ -250,6 +394,12 @@ async fn main() {
     for row in &b.rows {
         println!("{row}");
     }
+    println!();
+    println!("{:<9} {:<30} {:>13} {:>9}", "contract", "query (dry-run)", "ref_time", "proof");
+    for row in &b.queries {
+        println!("{row}");
+    }
+    println!();
     let (block_ref, block_proof) = constant_weight(&node, &["max_block"]);
     let (ext_ref, ext_proof) = constant_weight(&node, &["per_class", "normal", "max_extrinsic"]);
     println!("block weight limit:            ref_time {block_ref:>15}  proof_size {block_proof:>9}");
