@@ -22,7 +22,13 @@ fn model(options: &ScoreOptions) -> Result<Box<dyn ai_oracle::RiskModel>> {
 }
 
 /// `ai-oracle deploy`.
-pub async fn deploy(chain: ChainArgs, admin: String, oracle: OracleArgs, models: Vec<String>) -> Result<()> {
+pub async fn deploy(
+    chain: ChainArgs,
+    admin: String,
+    oracle: OracleArgs,
+    models: Vec<String>,
+    upgrade_delay: u32,
+) -> Result<()> {
     let node = Node::connect(&chain.node).await?;
     let admin = keypair(&admin).context("--admin")?;
     let key = OracleKey::load(&oracle.key)?;
@@ -39,7 +45,8 @@ pub async fn deploy(chain: ChainArgs, admin: String, oracle: OracleArgs, models:
     };
     let setup = OracleSetup { signer_key: key.public(), account, models };
     let (deployment, log) =
-        deploy::deploy_or_reuse(&node, &chain.artifacts, &admin, &chain.deployment, Some(&setup)).await?;
+        deploy::deploy_or_reuse(&node, &chain.artifacts, &admin, &chain.deployment, upgrade_delay, Some(&setup))
+            .await?;
     for line in log {
         println!("  {line}");
     }

@@ -19,7 +19,7 @@ use ehr_types::{
 
 /// The sample record: a FHIR R4 bundle, anchored on-chain by its SHA-256.
 const SAMPLE: &[u8] = include_bytes!("../fixtures/patient-a-white-female.json");
-const SAMPLE_LOCATOR: &[u8] = b"file://fixtures/patient-a-white-female.json";
+const SAMPLE_LOCATOR: &[u8] = b"ipfs://bafkreipatientawhitefemalefhirbundle";
 
 fn step(title: &str) {
     println!("\n== {title}");
@@ -111,9 +111,9 @@ pub fn run() -> Result<()> {
         (batch, signature)
     };
 
-    step("Refused: the oracle posts before the patient consented");
-    let (batch, signature) = signed(&ehr, &key);
-    let refused: Call<ScoreResult<()>> = ehr.submit_score(oracle, &batch, signature);
+    step("Refused: the oracle posts before the patient consented (kept on chain, nonce consumed)");
+    let (early_batch, early_signature) = signed(&ehr, &key);
+    let refused: Call<ScoreResult<ScoreResult<()>>> = ehr.submit_score(oracle, &early_batch, early_signature);
     show("submit_score", &refused);
 
     step("The patient grants the oracle (and the doctor) read access to summaries");
@@ -135,11 +135,12 @@ pub fn run() -> Result<()> {
         accepted.gas_consumed.ref_time(),
         accepted.gas_consumed.proof_size()
     );
-    if accepted.value.is_err() {
+    if accepted.value != Ok(Ok(())) {
         bail!("the signed score was refused: {:?}", accepted.value);
     }
 
-    step("Refused: a tampered signature, and a replay of the accepted batch");
+    step("Refused: the early batch replayed now that consent exists, a tampered signature, a replay");
+    show("submit_score(early batch replayed)", &ehr.submit_score(oracle, &early_batch, early_signature));
     let mut tampered = signature;
     tampered[10] ^= 0x80;
     let (fresh, _) = signed(&ehr, &key);

@@ -100,6 +100,10 @@ enum Command {
         /// Model ids to approve (default: every model the oracle ships).
         #[arg(long = "model")]
         models: Vec<String>,
+        /// Time-lock of the contracts' upgrades, in blocks, for a fresh deployment (default:
+        /// one day of 6-second blocks).
+        #[arg(long, default_value_t = ehr_types::api::DEFAULT_UPGRADE_DELAY)]
+        upgrade_delay: u32,
     },
     /// Score a FHIR file, sign the attestation and post it to the node.
     Post {
@@ -123,7 +127,7 @@ enum Command {
         oracle: OracleArgs,
         #[command(flatten)]
         options: ScoreOptions,
-        /// The content-addressed document store `file://` locators name.
+        /// The content-addressed document store `vault://` locators name.
         #[arg(long, default_value = "store")]
         store: PathBuf,
         /// The state file (last processed block, last nonce) a restart resumes from.
@@ -262,8 +266,8 @@ fn run(cli: Cli) -> Result<()> {
             print_attestation(&batch, &signature, json)?;
         }
         Command::Demo => demo::run()?,
-        Command::Deploy { chain, admin, oracle, models } => {
-            runtime()?.block_on(chain_cmd::deploy(chain, admin, oracle, models))?
+        Command::Deploy { chain, admin, oracle, models, upgrade_delay } => {
+            runtime()?.block_on(chain_cmd::deploy(chain, admin, oracle, models, upgrade_delay))?
         }
         Command::Post { fhir, patient, chain, oracle, options } => {
             runtime()?.block_on(chain_cmd::post(fhir, patient, chain, oracle, options))?

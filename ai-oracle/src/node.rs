@@ -2,7 +2,7 @@
 //! long-running operator mode (`run`) that follows the chain and scores new records.
 //!
 //! `run` processes blocks in order. For each `RecordAdded` of the records contract whose patient
-//! lets the oracle read the record's category, it fetches the document from its `file://`
+//! lets the oracle read the record's category, it fetches the document from its `vault://`
 //! locator in a local content-addressed store, checks its SHA-256 against the on-chain hash
 //! (a mismatch is refused and logged, never posted), scores it, and posts all of a block's scores
 //! in one signed batch. Each attestation's nonce is its position on chain,
@@ -182,7 +182,7 @@ impl Oracle {
                 .dry_run(
                     &self.records,
                     &me,
-                    "access_decision",
+                    "ConsentCheck::access_decision",
                     &(patient, me, record.category, AccessMode::Read),
                 )
                 .await?
@@ -211,30 +211,29 @@ pub fn now_ms() -> u64 {
 // ---- the content-addressed document store ---------------------------------------------------
 
 /// Puts `document` into the store at `dir` under its SHA-256; returns its locator
-/// (`file://<sha256 hex>.json`).
+/// (`vault://<sha256 hex>`, the scheme the records contract allows for the record vault).
 pub fn store_put(dir: &Path, document: &[u8]) -> Result<String> {
-    let name = format!("{}.json", hex::encode(attest::input_hash(document)));
+    let name = hex::encode(attest::input_hash(document));
     std::fs::create_dir_all(dir).with_context(|| format!("creating the store {}", dir.display()))?;
     std::fs::write(dir.join(&name), document)
         .with_context(|| format!("writing {}", dir.join(&name).display()))?;
-    Ok(format!("file://{name}"))
+    Ok(format!("{VAULT_SCHEME}{name}"))
 }
 
-/// Reads the document a `file://` locator names inside the store at `dir`. Locators are names
-/// inside the store: absolute paths and `..` are refused, as are other schemes.
+/// The locator prefix of documents in the store.
+pub const VAULT_SCHEME: &str = "vault://";
+
+/// Reads the document a `vault://<sha256 hex>` locator names inside the store at `dir`. Any
+/// other locator (another scheme, a path, anything but 64 hex digits) is refused.
 pub fn store_get(dir: &Path, locator: &[u8]) -> Result<Vec<u8>> {
     let locator = std::str::from_utf8(locator).map_err(|_| anyhow!("locator is not UTF-8"))?;
-    let Some(name) = locator.strip_prefix("file://") else {
-        bail!("locator {locator:?}: only file:// locators are supported");
+    let Some(name) = locator.strip_prefix(VAULT_SCHEME) else {
+        bail!("locator {locator:?}: only {VAULT_SCHEME} locators are supported");
     };
-    let path = Path::new(name);
-    if name.is_empty()
-        || path.is_absolute()
-        || path.components().any(|c| !matches!(c, std::path::Component::Normal(_)))
-    {
-        bail!("locator {locator:?} does not name a document inside the store");
+    if name.len() != 64 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!("locator {locator:?} does not name a document of the store ({VAULT_SCHEME}<sha256 hex>)");
     }
-    std::fs::read(dir.join(path)).with_context(|| format!("fetching {locator} from {}", dir.display()))
+    std::fs::read(dir.join(name)).with_context(|| format!("fetching {locator} from {}", dir.display()))
 }
 
 // ---- run mode ----------------------------------------------------------------------------
@@ -398,7 +397,7 @@ async fn process_block(
             .dry_run(
                 &oracle.records,
                 &me,
-                "access_decision",
+                "ConsentCheck::access_decision",
                 &(added.patient, me, added.category, AccessMode::Read),
             )
             .await?

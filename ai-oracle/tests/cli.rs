@@ -157,10 +157,12 @@ fn demo_runs_the_whole_system_on_an_in_process_chain() {
     let (ok, out, err) = oracle(&["demo"]);
     assert!(ok, "{out}\n{err}");
     for expected in [
-        "submit_score: Err(NoConsent(NoGrant))",
+        "submit_score: Ok(Err(NoConsent(NoGrant)))",
+        "event ScoreRefused",
         "event ScoreAccepted",
+        "submit_score(early batch replayed): Ok(Err(StaleNonce))",
         "submit_score(tampered signature): Err(BadSignature)",
-        "submit_score(replayed batch): Err(StaleNonce)",
+        "submit_score(replayed batch): Ok(Err(StaleNonce))",
         "latest score: 20544 ppm",
         "Read Summary -> Denied(NoGrant)",
     ] {

@@ -238,11 +238,13 @@ async fn node_has_code(node: &Node, code_hash: [u8; 32]) -> Result<bool> {
     Ok(node.storage_at_best(&query).await?.is_some())
 }
 
-/// Deploys a fresh suite signed by `admin` and returns its description (not yet saved).
+/// Deploys a fresh suite signed by `admin`, each contract with the upgrade time-lock
+/// `upgrade_delay` (blocks), and returns its description (not yet saved).
 pub async fn deploy_suite(
     node: &Node,
     artifacts: &Path,
     admin: &Keypair,
+    upgrade_delay: u32,
 ) -> Result<(Deployment, Vec<String>)> {
     let mut log = Vec::new();
     // A fresh salt, so a deployment never collides with an earlier (possibly half-finished) one.
@@ -251,13 +253,15 @@ pub async fn deploy_suite(
     salt.extend_from_slice(
         &std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos().to_le_bytes(),
     );
-    let registry = instantiate(node, artifacts, admin, "provider_registry", vec![], &salt, &mut log).await?;
+    let delay = upgrade_delay.to_string();
+    let registry =
+        instantiate(node, artifacts, admin, "provider_registry", vec![delay.clone()], &salt, &mut log).await?;
     let records = instantiate(
         node,
         artifacts,
         admin,
         "patient_records",
-        vec![registry.address.clone()],
+        vec![registry.address.clone(), delay.clone()],
         &salt,
         &mut log,
     )
@@ -268,7 +272,7 @@ pub async fn deploy_suite(
         artifacts,
         admin,
         "risk_scores",
-        vec![records.address.clone(), chain.clone()],
+        vec![records.address.clone(), chain.clone(), delay],
         &salt,
         &mut log,
     )
@@ -304,7 +308,7 @@ pub async fn register_oracle(
     let admin_account = account_of(admin);
     // The oracle reads records as a provider: an active Analytics provider in the registry.
     let provider: Option<ProviderInfo> =
-        node.dry_run(&registry, &admin_account, "provider", &(oracle.account,)).await?.value;
+        node.dry_run(&registry, &admin_account, "ProviderDirectory::provider", &(oracle.account,)).await?.value;
     match provider {
         Some(info) => {
             log.push(format!("oracle account already a provider ({:?}, {:?})", info.role, info.status))
@@ -380,12 +384,14 @@ pub async fn register_oracle(
 }
 
 /// Deploys the suite and registers the oracle, or, when `path` already names a deployment,
-/// verifies it on `node` and completes what is missing. Writes `path` at the end.
+/// verifies it on `node` and completes what is missing. Writes `path` at the end. A fresh
+/// suite gets the upgrade time-lock `upgrade_delay` (blocks).
 pub async fn deploy_or_reuse(
     node: &Node,
     artifacts: &Path,
     admin: &Keypair,
     path: &Path,
+    upgrade_delay: u32,
     oracle: Option<&OracleSetup>,
 ) -> Result<(Deployment, Vec<String>)> {
     let (mut deployment, mut log) = if path.exists() {
@@ -402,7 +408,7 @@ pub async fn deploy_or_reuse(
         }
         (deployment, vec![format!("reusing the suite of {}", path.display())])
     } else {
-        let (deployment, log) = deploy_suite(node, artifacts, admin).await?;
+        let (deployment, log) = deploy_suite(node, artifacts, admin, upgrade_delay).await?;
         // Saved before the oracle registration, so a failure there is completed by a rerun.
         deployment.save(path)?;
         (deployment, log)

@@ -15,16 +15,28 @@
 //!   once, without the patient acting.
 //! - **Audit.** `request_access` (read) and provider writes through `add_record` always emit
 //!   [`AccessRequested`], granted or denied; a denial is an `Ok` outcome, so the event survives.
+//!   A provider's `add_record` is decided and audited before its input is checked, and never
+//!   reverts after that: invalid input is `Ok(Rejected(error))` with the audit event kept.
+//! - **Suspension.** A provider suspended after a grant was given finds that grant void after
+//!   its reinstatement (`SuspendedSinceGrant`) until the patient grants again; while it is
+//!   suspended the patient may narrow its grant or revoke it.
+//! - **Governance.** The provider registry's admin governs this contract: it schedules
+//!   time-locked upgrades (`Upgradeable`); patients watch `UpgradeScheduled`.
 //! - **Flat storage.** Every message reads and writes a bounded number of mapping entries,
 //!   whatever the number of patients, records or grants; list queries are paginated.
 //!
-//! Contract storage is public to anyone who reads the chain state; the access rules of the
-//! read-only queries guide dApps, while the protection of the data itself is the encryption of
-//! the off-chain documents, released by storage gateways on an audited `request_access`.
+//! Contract storage and events are public to anyone who reads the chain state, grants
+//! included: who granted whom which scope until when is public (`grant_of` answers anyone).
+//! The access rules of the read-only queries guide dApps; the protection of the data itself
+//! is the encryption of the off-chain documents.
 
 #[ink::contract]
 mod patient_records {
     use ehr_types::{
+        api::{
+            upgrade, ConsentCheck, MigrationStatus, PendingUpgrade, ProviderDirectory, UpgradeError,
+            UpgradeState, Upgradeable,
+        },
         check_locator,
         events::{
             AccessGranted, AccessRequested, AccessRevoked, PatientRegistered, ProfileCommitmentSet,
@@ -32,23 +44,49 @@ mod patient_records {
         },
         scores::{InputCheck, MAX_BATCH},
         AccessDecision, AccessMode, AddRecordOutcome, CategorySet, ContentHash, DenialReason, Grant, Page,
-        Patient, ProviderInfo, Record, RecordCategory, RecordId, RecordsError, Scope, MAX_PAGE_LIMIT,
-        PROVIDER_INFO_SELECTOR,
+        Patient, ProviderInfo, ProviderRole, Record, RecordCategory, RecordId, RecordsError, Scope,
+        MAX_PAGE_LIMIT,
     };
     use ink::{
-        env::{
-            call::{build_call, ExecutionInput, Selector},
-            DefaultEnvironment,
-        },
+        codegen::TraitCallBuilder,
+        contract_ref,
         prelude::vec::Vec,
-        storage::Mapping,
+        storage::{Lazy, Mapping},
     };
+
+    /// Version of this code's storage layout (1: the first release).
+    pub const STORAGE_VERSION: u16 = 2;
+
+    /// What the registry said about an accessor: `Err(())` when it could not be asked.
+    type ProviderLookup = core::result::Result<Option<ProviderInfo>, ()>;
 
     /// Result of the records contract's messages.
     pub type Result<T> = core::result::Result<T, RecordsError>;
 
     /// What an anchor points at: the record's id and category.
-    type Anchor = (RecordId, RecordCategory);
+    ///
+    /// `superseded` was added in storage version 2 so that `check_inputs` need not read the
+    /// whole record: `Some(_)` on entries written since; `None` on first-release entries, for
+    /// which the record itself is read.
+    #[derive(Debug, Clone, Copy)]
+    #[ink::scale_derive(Encode, TypeInfo)]
+    #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+    pub struct Anchor {
+        id: RecordId,
+        category: RecordCategory,
+        superseded: Option<bool>,
+    }
+
+    impl ink::scale::Decode for Anchor {
+        fn decode<I: ink::scale::Input>(input: &mut I) -> core::result::Result<Self, ink::scale::Error> {
+            let id = RecordId::decode(input)?;
+            let category = RecordCategory::decode(input)?;
+            // A first-release entry ends here.
+            let superseded =
+                if input.remaining_len()? == Some(0) { None } else { Option::<bool>::decode(input)? };
+            Ok(Anchor { id, category, superseded })
+        }
+    }
 
     /// A grant as stored: the grant and its slot in the patient's grantee list.
     #[derive(Debug, Clone, Copy)]
@@ -59,7 +97,8 @@ mod patient_records {
         slot: u32,
     }
 
-    /// Records storage: flat mappings keyed by patient.
+    /// Records storage: flat mappings keyed by patient. The root fields keep the first
+    /// release's order; later fields live in cells of their own.
     #[ink(storage)]
     pub struct PatientRecords {
         /// The provider registry asked on every access decision.
@@ -76,12 +115,17 @@ mod patient_records {
         grants: Mapping<(AccountId, AccountId), StoredGrant>,
         /// The patient's grantees by slot `0..grant_count`, for paginated listing.
         grantees: Mapping<(AccountId, u32), AccountId>,
+        /// Storage version, time-lock and scheduled upgrade.
+        upgrades: Lazy<UpgradeState>,
     }
 
     impl PatientRecords {
-        /// Creates the contract, wired to the provider registry at `registry`.
+        /// Creates the contract, wired to the provider registry at `registry`, whose admin
+        /// governs it. `upgrade_delay` is the time-lock, in blocks, of its upgrades.
         #[ink(constructor)]
-        pub fn new(registry: AccountId) -> Self {
+        pub fn new(registry: AccountId, upgrade_delay: BlockNumber) -> Self {
+            let mut upgrades = Lazy::new();
+            upgrades.set(&UpgradeState::new(STORAGE_VERSION, upgrade_delay));
             Self {
                 registry,
                 patients: Mapping::default(),
@@ -90,12 +134,16 @@ mod patient_records {
                 anchors: Mapping::default(),
                 grants: Mapping::default(),
                 grantees: Mapping::default(),
+                upgrades,
             }
         }
 
         // ---- patients -------------------------------------------------------------------
 
         /// Registers the caller as a patient. No personal data is taken.
+        ///
+        /// # Errors
+        /// `PatientAlreadyExists`; `Overflow`.
         #[ink(message)]
         pub fn register_patient(&mut self) -> Result<()> {
             let caller = self.env().caller();
@@ -117,6 +165,9 @@ mod patient_records {
 
         /// Sets (or clears, with `None`) the caller's commitment to an off-chain profile, e.g.
         /// a salted SHA-256 of it. Never the profile itself.
+        ///
+        /// # Errors
+        /// `InvalidContentHash` (all zeros); `PatientNotRegistered`.
         #[ink(message)]
         pub fn set_profile_commitment(&mut self, commitment: Option<ContentHash>) -> Result<()> {
             if commitment == Some([0; 32]) {
@@ -151,11 +202,23 @@ mod patient_records {
         // ---- records --------------------------------------------------------------------
 
         /// Anchors a record in `patient`'s chart: the SHA-256 of the encrypted off-chain
-        /// document and where to fetch it. The patient may always add; a provider needs an
-        /// unexpired write grant for `category` while active in the registry. A provider's
-        /// attempt is audited (`AccessRequested`); a denied one returns `Ok(Denied(reason))`.
-        /// Records are append-only: a correction is a new record naming, in `supersedes`, the
-        /// record it corrects (same category, not already corrected).
+        /// document and where to fetch it (a locator of an allowed scheme, see
+        /// `ehr_types::LOCATOR_SCHEMES`). Records are append-only: a correction is a new record
+        /// naming, in `supersedes`, the record it corrects (same category, not already
+        /// corrected).
+        ///
+        /// The patient may always add, and correct any record. A provider needs an unexpired
+        /// write grant for `category` while active in the registry, and may correct only the
+        /// records it wrote. A provider's attempt is decided first and always audited
+        /// (`AccessRequested`), and never reverts after that: a denial is `Ok(Denied(reason))`
+        /// (`PatientNotRegistered`, `NotRecordAuthor`, the grant and registry reasons), invalid
+        /// input is `Ok(Rejected(error))` with one of the errors below; nothing is anchored.
+        ///
+        /// # Errors
+        /// For the patient's own call (reverts): `PatientNotRegistered`; `LocatorEmpty`,
+        /// `LocatorTooLong`, `LocatorInvalid`, `LocatorSchemeNotAllowed`; `InvalidContentHash`;
+        /// `DuplicateContentHash`; `SupersededRecordNotFound`, `RecordAlreadySuperseded`,
+        /// `SupersedeCategoryMismatch`; `Overflow`.
         #[ink(message)]
         pub fn add_record(
             &mut self,
@@ -165,64 +228,43 @@ mod patient_records {
             locator: Vec<u8>,
             supersedes: Option<RecordId>,
         ) -> Result<AddRecordOutcome> {
-            check_locator(&locator)?;
-            if content_hash == [0; 32] {
-                return Err(RecordsError::InvalidContentHash);
-            }
-            let mut entry = self.patient_of(patient)?;
             let author = self.env().caller();
-            if author != patient {
-                let decision = self.decide(patient, author, category, AccessMode::Write);
-                self.audit(patient, author, category, AccessMode::Write, decision);
-                if let AccessDecision::Denied(reason) = decision {
-                    return Ok(AddRecordOutcome::Denied(reason));
-                }
+            if author == patient {
+                let entry = self.patient_of(patient)?;
+                let old = self.check_record_input(patient, category, content_hash, &locator, supersedes)?;
+                return self.anchor(entry, patient, author, category, content_hash, locator, old);
             }
-            if self.anchors.contains((patient, content_hash)) {
-                return Err(RecordsError::DuplicateContentHash);
+            let mut decision = self.decide(patient, author, category, AccessMode::Write);
+            let old = supersedes.and_then(|id| self.records.get((patient, id)));
+            if decision.is_granted() && old.as_ref().is_some_and(|old| old.author != author) {
+                decision = AccessDecision::Denied(DenialReason::NotRecordAuthor);
             }
-            let id = entry.record_count;
-            if let Some(old_id) = supersedes {
-                let mut old =
-                    self.records.get((patient, old_id)).ok_or(RecordsError::SupersededRecordNotFound)?;
-                if old.superseded_by.is_some() {
-                    return Err(RecordsError::RecordAlreadySuperseded);
-                }
-                if old.category != category {
-                    return Err(RecordsError::SupersedeCategoryMismatch);
-                }
-                old.superseded_by = Some(id);
-                self.records.insert((patient, old_id), &old);
+            self.audit(patient, author, category, AccessMode::Write, decision);
+            if let AccessDecision::Denied(reason) = decision {
+                return Ok(AddRecordOutcome::Denied(reason));
             }
-            entry.record_count = id.checked_add(1).ok_or(RecordsError::Overflow)?;
-            let record = Record {
-                id,
-                category,
-                content_hash,
-                locator,
-                author,
-                added_at: self.env().block_number(),
-                supersedes,
-                superseded_by: None,
-            };
-            self.records.insert((patient, id), &record);
-            self.anchors.insert((patient, content_hash), &(id, category));
-            self.patients.insert(patient, &entry);
-            self.env().emit_event(RecordAdded {
-                patient,
-                author,
-                record_id: id,
-                category,
-                content_hash,
-                supersedes,
+            let checked = self.patient_of(patient).and_then(|entry| {
+                let old = self.check_record_input(patient, category, content_hash, &locator, supersedes)?;
+                Ok((entry, old))
             });
-            Ok(AddRecordOutcome::Added(id))
+            match checked {
+                Ok((entry, old)) => {
+                    match self.anchor(entry, patient, author, category, content_hash, locator, old) {
+                        Err(error) => Ok(AddRecordOutcome::Rejected(error)),
+                        added => added,
+                    }
+                }
+                Err(error) => Ok(AddRecordOutcome::Rejected(error)),
+            }
         }
 
         /// Audited read-access decision: may the caller read `patient`'s records of
         /// `category`? Always emits `AccessRequested` with the decision; a denial is
         /// `Ok(Denied(reason))`, never a revert. Storage gateways release the encrypted
         /// documents on a granted decision.
+        ///
+        /// # Errors
+        /// None: every outcome, denials included, is `Ok`.
         #[ink(message)]
         pub fn request_access(
             &mut self,
@@ -237,7 +279,11 @@ mod patient_records {
 
         /// One page of `patient`'s records from id `from`, at most `limit` (1–50) ids scanned.
         /// The patient sees all; a provider with an unexpired read grant, while active, sees
-        /// the categories of its grant (others are left out of the page).
+        /// the categories of its grant (others are left out of the page). Storage is public:
+        /// this rule guides dApps, it hides nothing.
+        ///
+        /// # Errors
+        /// `InvalidPageLimit`; `PatientNotRegistered`; `AccessDenied(reason)`.
         #[ink(message)]
         pub fn records(&self, patient: AccountId, from: RecordId, limit: u32) -> Result<Page<Record>> {
             if limit == 0 || limit > MAX_PAGE_LIMIT {
@@ -254,6 +300,9 @@ mod patient_records {
         }
 
         /// One record of `patient`, under the same access rule as `records`.
+        ///
+        /// # Errors
+        /// `PatientNotRegistered`; `AccessDenied(reason)`; `RecordNotFound`.
         #[ink(message)]
         pub fn record(&self, patient: AccountId, id: RecordId) -> Result<Record> {
             let (_, readable) = self.readable_by_caller(patient)?;
@@ -268,62 +317,22 @@ mod patient_records {
         /// anchored. Lets anyone check a document's integrity against the chain.
         #[ink(message)]
         pub fn anchored_record(&self, patient: AccountId, content_hash: ContentHash) -> Option<RecordId> {
-            self.anchors.get((patient, content_hash)).map(|(id, _)| id)
-        }
-
-        /// The decision `request_access` would take for `accessor`, without recording it: a
-        /// pre-check for storage gateways and contracts. Only `request_access` is an audited
-        /// access.
-        #[ink(message)]
-        pub fn access_decision(
-            &self,
-            patient: AccountId,
-            accessor: AccountId,
-            category: RecordCategory,
-            mode: AccessMode,
-        ) -> AccessDecision {
-            self.decide(patient, accessor, category, mode)
-        }
-
-        /// For each `(patient, content_hash)`: is it an anchored record of the patient that
-        /// `accessor` may read? Asks the registry once for the whole batch (at most 128 items).
-        /// Used by the risk-scores contract to check an oracle batch in one call.
-        #[ink(message)]
-        pub fn check_inputs(
-            &self,
-            accessor: AccountId,
-            items: Vec<(AccountId, ContentHash)>,
-        ) -> Result<Vec<InputCheck>> {
-            if items.len() > MAX_BATCH as usize {
-                return Err(RecordsError::BatchTooLarge);
-            }
-            let provider_denial = self.provider_denial(accessor);
-            let now = self.env().block_number();
-            Ok(items
-                .into_iter()
-                .map(|(patient, content_hash)| {
-                    let Some((_, category)) = self.anchors.get((patient, content_hash)) else {
-                        return InputCheck::NotAnchored;
-                    };
-                    if accessor == patient {
-                        return InputCheck::Ok;
-                    }
-                    match self
-                        .grant_denial(patient, accessor, category, AccessMode::Read, now)
-                        .or(provider_denial)
-                    {
-                        Some(reason) => InputCheck::Denied(reason),
-                        None => InputCheck::Ok,
-                    }
-                })
-                .collect())
+            self.anchors.get((patient, content_hash)).map(|anchor| anchor.id)
         }
 
         // ---- consent --------------------------------------------------------------------
 
         /// Grants `provider` access to the caller's records within `scope` until block
         /// `expires_at` (exclusive; `None` = until revoked). Replaces an earlier grant to the
-        /// same provider. The caller must be a patient; the provider an active provider.
+        /// same provider (`granted_at` becomes now). The caller must be a patient; the provider
+        /// an active provider. While the provider is suspended, the patient may only narrow its
+        /// grant (a subset of each scope, an expiry no later than the current one), which keeps
+        /// the grant void after a reinstatement; a full grant is needed then.
+        ///
+        /// # Errors
+        /// `PatientNotRegistered`; `CannotGrantSelf`; `InvalidScope`; `EmptyScope`;
+        /// `ExpiryNotInFuture`; `ProviderNotRegistered`; `ProviderSuspended` (no grant to
+        /// narrow); `GrantWouldWiden`; `RegistryUnavailable`; `Overflow`.
         #[ink(message)]
         pub fn grant_access(
             &mut self,
@@ -346,14 +355,21 @@ mod patient_records {
             if expires_at.is_some_and(|expiry| expiry <= now) {
                 return Err(RecordsError::ExpiryNotInFuture);
             }
-            match self.provider_info(provider) {
-                Ok(Some(info)) if info.is_active() => {}
-                Ok(Some(_)) => return Err(RecordsError::ProviderSuspended),
+            let existing = self.grants.get((patient, provider));
+            let granted_at = match self.provider_info(provider) {
+                Ok(Some(info)) if info.is_active() => now,
+                Ok(Some(_)) => {
+                    let existing = existing.ok_or(RecordsError::ProviderSuspended)?;
+                    if !narrows(&existing.grant, &scope, expires_at) {
+                        return Err(RecordsError::GrantWouldWiden);
+                    }
+                    existing.grant.granted_at
+                }
                 Ok(None) => return Err(RecordsError::ProviderNotRegistered),
                 Err(()) => return Err(RecordsError::RegistryUnavailable),
-            }
-            let grant = Grant { scope, granted_at: now, expires_at };
-            let slot = match self.grants.get((patient, provider)) {
+            };
+            let grant = Grant { scope, granted_at, expires_at };
+            let slot = match existing {
                 Some(existing) => existing.slot,
                 None => {
                     let slot = entry.grant_count;
@@ -369,6 +385,9 @@ mod patient_records {
         }
 
         /// Revokes `provider`'s access to the caller's records.
+        ///
+        /// # Errors
+        /// `PatientNotRegistered`; `NoAccess`; `Overflow` (inconsistent storage).
         #[ink(message)]
         pub fn revoke_access(&mut self, provider: AccountId) -> Result<()> {
             let patient = self.env().caller();
@@ -390,14 +409,14 @@ mod patient_records {
             Ok(())
         }
 
-        /// The grant `patient` gave `provider`, expired or not. Only the patient or that
-        /// provider may ask.
+        /// The grant `patient` gave `provider`, expired or not. Anyone may ask: grants are
+        /// public chain state (storage and `AccessGranted` events), and this query does not
+        /// pretend otherwise.
+        ///
+        /// # Errors
+        /// `PatientNotRegistered`; `NoAccess`.
         #[ink(message)]
         pub fn grant_of(&self, patient: AccountId, provider: AccountId) -> Result<Grant> {
-            let caller = self.env().caller();
-            if caller != patient && caller != provider {
-                return Err(RecordsError::AccessDenied(DenialReason::NoGrant));
-            }
             self.patient_of(patient)?;
             self.grants.get((patient, provider)).map(|stored| stored.grant).ok_or(RecordsError::NoAccess)
         }
@@ -405,6 +424,9 @@ mod patient_records {
         /// One page of the caller's grants (provider, grant), from slot `from`, at most
         /// `limit` (1–50). Patients only. Slots are dense; revoking moves the last grant into
         /// the freed slot.
+        ///
+        /// # Errors
+        /// `InvalidPageLimit`; `PatientNotRegistered`.
         #[ink(message)]
         pub fn grants(&self, from: u32, limit: u32) -> Result<Page<(AccountId, Grant)>> {
             if limit == 0 || limit > MAX_PAGE_LIMIT {
@@ -429,6 +451,78 @@ mod patient_records {
             self.patients.get(account).ok_or(RecordsError::PatientNotRegistered)
         }
 
+        /// Checks a record's input; returns the record it supersedes, if any.
+        fn check_record_input(
+            &self,
+            patient: AccountId,
+            category: RecordCategory,
+            content_hash: ContentHash,
+            locator: &[u8],
+            supersedes: Option<RecordId>,
+        ) -> Result<Option<(RecordId, Record)>> {
+            check_locator(locator)?;
+            if content_hash == [0; 32] {
+                return Err(RecordsError::InvalidContentHash);
+            }
+            if self.anchors.contains((patient, content_hash)) {
+                return Err(RecordsError::DuplicateContentHash);
+            }
+            let Some(old_id) = supersedes else { return Ok(None) };
+            let old = self.records.get((patient, old_id)).ok_or(RecordsError::SupersededRecordNotFound)?;
+            if old.superseded_by.is_some() {
+                return Err(RecordsError::RecordAlreadySuperseded);
+            }
+            if old.category != category {
+                return Err(RecordsError::SupersedeCategoryMismatch);
+            }
+            Ok(Some((old_id, old)))
+        }
+
+        /// Anchors a checked record and links the one it supersedes.
+        #[allow(clippy::too_many_arguments)]
+        fn anchor(
+            &mut self,
+            mut entry: Patient,
+            patient: AccountId,
+            author: AccountId,
+            category: RecordCategory,
+            content_hash: ContentHash,
+            locator: Vec<u8>,
+            old: Option<(RecordId, Record)>,
+        ) -> Result<AddRecordOutcome> {
+            let id = entry.record_count;
+            entry.record_count = id.checked_add(1).ok_or(RecordsError::Overflow)?;
+            let supersedes = old.map(|(old_id, mut old)| {
+                old.superseded_by = Some(id);
+                self.records.insert((patient, old_id), &old);
+                let anchor = Anchor { id: old_id, category: old.category, superseded: Some(true) };
+                self.anchors.insert((patient, old.content_hash), &anchor);
+                old_id
+            });
+            let record = Record {
+                id,
+                category,
+                content_hash,
+                locator,
+                author,
+                added_at: self.env().block_number(),
+                supersedes,
+                superseded_by: None,
+            };
+            self.records.insert((patient, id), &record);
+            self.anchors.insert((patient, content_hash), &Anchor { id, category, superseded: Some(false) });
+            self.patients.insert(patient, &entry);
+            self.env().emit_event(RecordAdded {
+                patient,
+                author,
+                record_id: id,
+                category,
+                content_hash,
+                supersedes,
+            });
+            Ok(AddRecordOutcome::Added(id))
+        }
+
         /// The access decision for `accessor` on `patient`'s `category` records in `mode`.
         /// The registry is asked last, only when the grant itself allows the access.
         fn decide(
@@ -444,27 +538,28 @@ mod patient_records {
             if accessor == patient {
                 return AccessDecision::Granted;
             }
-            let denial = self
-                .grant_denial(patient, accessor, category, mode, self.env().block_number())
-                .or_else(|| self.provider_denial(accessor));
+            let denial = match self.usable_grant(patient, accessor, category, mode, self.env().block_number()) {
+                Err(reason) => Some(reason),
+                Ok(grant) => provider_denial(&self.provider_info(accessor), &grant, None),
+            };
             denial.map_or(AccessDecision::Granted, AccessDecision::Denied)
         }
 
-        /// Why `accessor`'s grant from `patient` does not allow `mode` on `category` at block
-        /// `now`, if it does not. Does not ask the registry.
-        fn grant_denial(
+        /// `accessor`'s grant from `patient` if it allows `mode` on `category` at block `now`,
+        /// else why not. Does not ask the registry.
+        fn usable_grant(
             &self,
             patient: AccountId,
             accessor: AccountId,
             category: RecordCategory,
             mode: AccessMode,
             now: BlockNumber,
-        ) -> Option<DenialReason> {
+        ) -> core::result::Result<Grant, DenialReason> {
             match self.grants.get((patient, accessor)) {
-                None => Some(DenialReason::NoGrant),
-                Some(stored) if stored.grant.is_expired(now) => Some(DenialReason::GrantExpired),
-                Some(stored) if !stored.grant.scope.allows(mode, category) => Some(DenialReason::OutOfScope),
-                Some(_) => None,
+                None => Err(DenialReason::NoGrant),
+                Some(stored) if stored.grant.is_expired(now) => Err(DenialReason::GrantExpired),
+                Some(stored) if !stored.grant.scope.allows(mode, category) => Err(DenialReason::OutOfScope),
+                Some(stored) => Ok(stored.grant),
             }
         }
 
@@ -486,32 +581,29 @@ mod patient_records {
             if readable.is_empty() {
                 return Err(RecordsError::AccessDenied(DenialReason::OutOfScope));
             }
-            if let Some(reason) = self.provider_denial(caller) {
+            if let Some(reason) = provider_denial(&self.provider_info(caller), &stored.grant, None) {
                 return Err(RecordsError::AccessDenied(reason));
             }
             Ok((entry, readable))
         }
 
-        /// Why `account` may not act as a provider right now, if it may not.
-        fn provider_denial(&self, account: AccountId) -> Option<DenialReason> {
-            match self.provider_info(account) {
-                Ok(Some(info)) if info.is_active() => None,
-                Ok(Some(_)) => Some(DenialReason::ProviderSuspended),
-                Ok(None) => Some(DenialReason::ProviderNotRegistered),
-                Err(()) => Some(DenialReason::RegistryUnavailable),
+        /// Asks the provider registry about `account` (typed cross-contract call; any failure
+        /// of the call is `Err(())`, which every caller treats as a denial).
+        fn provider_info(&self, account: AccountId) -> ProviderLookup {
+            let registry: contract_ref!(ProviderDirectory) = self.registry.into();
+            match registry.call().provider(account).try_invoke() {
+                Ok(Ok(info)) => Ok(info),
+                _ => Err(()),
             }
         }
 
-        /// Asks the provider registry about `account` (cross-contract call).
-        fn provider_info(&self, account: AccountId) -> core::result::Result<Option<ProviderInfo>, ()> {
-            match build_call::<DefaultEnvironment>()
-                .call(self.registry)
-                .exec_input(ExecutionInput::new(Selector::new(PROVIDER_INFO_SELECTOR)).push_arg(account))
-                .returns::<Option<ProviderInfo>>()
-                .try_invoke()
-            {
-                Ok(Ok(info)) => Ok(info),
-                _ => Err(()),
+        /// Whether the caller is the registry's admin, who governs this contract.
+        fn ensure_governance(&self) -> core::result::Result<(), UpgradeError> {
+            let registry: contract_ref!(ProviderDirectory) = self.registry.into();
+            match registry.call().admin().try_invoke() {
+                Ok(Ok(admin)) if admin == self.env().caller() => Ok(()),
+                Ok(Ok(_)) => Err(UpgradeError::NotGovernance),
+                _ => Err(UpgradeError::GovernanceUnavailable),
             }
         }
 
@@ -527,6 +619,150 @@ mod patient_records {
         }
     }
 
+    /// Why a provider holding `grant` may not use it now, given what the registry said: not
+    /// registered, suspended, of another role than `role` (when one is required), or suspended
+    /// since the grant was given.
+    fn provider_denial(info: &ProviderLookup, grant: &Grant, role: Option<ProviderRole>) -> Option<DenialReason> {
+        match info {
+            Err(()) => Some(DenialReason::RegistryUnavailable),
+            Ok(None) => Some(DenialReason::ProviderNotRegistered),
+            Ok(Some(info)) if !info.is_active() => Some(DenialReason::ProviderSuspended),
+            Ok(Some(info)) if role.is_some_and(|role| role != info.role) => Some(DenialReason::RoleNotPermitted),
+            Ok(Some(info)) if info.suspended_at.is_some_and(|at| at >= grant.granted_at) => {
+                Some(DenialReason::SuspendedSinceGrant)
+            }
+            Ok(Some(_)) => None,
+        }
+    }
+
+    /// Whether `scope` until `expires_at` grants no more than `old`.
+    fn narrows(old: &Grant, scope: &Scope, expires_at: Option<BlockNumber>) -> bool {
+        let subset = |new: CategorySet, old: CategorySet| new.0 & !old.0 == 0;
+        let expiry_ok = match (old.expires_at, expires_at) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(old), Some(new)) => new <= old,
+        };
+        subset(scope.read, old.scope.read) && subset(scope.write, old.scope.write) && expiry_ok
+    }
+
+    impl ConsentCheck for PatientRecords {
+        /// The decision `request_access` would take for `accessor`, without recording it: a
+        /// pre-check for storage gateways and contracts. Only `request_access` is an audited
+        /// access. Grant state is public chain state; this answers anyone.
+        #[ink(message)]
+        fn access_decision(
+            &self,
+            patient: AccountId,
+            accessor: AccountId,
+            category: RecordCategory,
+            mode: AccessMode,
+        ) -> AccessDecision {
+            self.decide(patient, accessor, category, mode)
+        }
+
+        /// For each `(patient, content_hash)`: is it an anchored record of the patient, not
+        /// superseded, that `accessor`, an active provider of `role`, may read? Asks the
+        /// registry once for the whole batch. Used by the risk-scores contract to check an
+        /// oracle batch in one call.
+        ///
+        /// # Errors
+        /// `BatchTooLarge` for more than 128 items.
+        #[ink(message)]
+        fn check_inputs(
+            &self,
+            accessor: AccountId,
+            role: ProviderRole,
+            items: Vec<(AccountId, ContentHash)>,
+        ) -> Result<Vec<InputCheck>> {
+            if items.len() > MAX_BATCH as usize {
+                return Err(RecordsError::BatchTooLarge);
+            }
+            let info = self.provider_info(accessor);
+            let now = self.env().block_number();
+            Ok(items
+                .into_iter()
+                .map(|(patient, content_hash)| {
+                    let Some(Anchor { id, category, superseded }) = self.anchors.get((patient, content_hash))
+                    else {
+                        return InputCheck::NotAnchored;
+                    };
+                    let superseded = superseded.unwrap_or_else(|| {
+                        self.records.get((patient, id)).is_some_and(|r| r.superseded_by.is_some())
+                    });
+                    if superseded {
+                        return InputCheck::Superseded;
+                    }
+                    let denial = match self.usable_grant(patient, accessor, category, AccessMode::Read, now) {
+                        Err(reason) => Some(reason),
+                        Ok(grant) => provider_denial(&info, &grant, Some(role)),
+                    };
+                    denial.map_or(InputCheck::Ok, InputCheck::Denied)
+                })
+                .collect())
+        }
+    }
+
+    impl Upgradeable for PatientRecords {
+        /// The version of the stored data (1: instantiated from the first release, not migrated).
+        #[ink(message)]
+        fn storage_version(&self) -> u16 {
+            upgrade::state(&self.upgrades).version
+        }
+
+        /// The scheduled upgrade, if any, and the time-lock in blocks.
+        #[ink(message)]
+        fn upgrade_state(&self) -> (Option<PendingUpgrade>, BlockNumber) {
+            upgrade::summary(&self.upgrades)
+        }
+
+        /// Schedules a switch to the uploaded code `code_hash`; returns the first block it can be
+        /// applied. The registry's admin only. Emits `UpgradeScheduled`, which patients watch.
+        ///
+        /// # Errors
+        /// `NotGovernance`; `GovernanceUnavailable`; `UpgradeAlreadyScheduled`.
+        #[ink(message)]
+        fn schedule_upgrade(&mut self, code_hash: Hash) -> core::result::Result<BlockNumber, UpgradeError> {
+            self.ensure_governance()?;
+            upgrade::schedule(&mut self.upgrades, code_hash)
+        }
+
+        /// Cancels the scheduled upgrade. The registry's admin only. Emits `UpgradeCancelled`.
+        ///
+        /// # Errors
+        /// `NotGovernance`; `GovernanceUnavailable`; `NoUpgradeScheduled`.
+        #[ink(message)]
+        fn cancel_upgrade(&mut self) -> core::result::Result<(), UpgradeError> {
+            self.ensure_governance()?;
+            upgrade::cancel(&mut self.upgrades)
+        }
+
+        /// Applies the scheduled upgrade after its time-lock: switches the code and runs the new
+        /// code's `migrate` in the same transaction. The registry's admin only. Emits
+        /// `UpgradeApplied`.
+        ///
+        /// # Errors
+        /// `NotGovernance`; `GovernanceUnavailable`; `NoUpgradeScheduled`; `TimeLocked(block)`;
+        /// `CodeNotFound`; `NewCodeRefused` (the new code refused the storage: nothing changed).
+        #[ink(message)]
+        fn apply_upgrade(&mut self) -> core::result::Result<MigrationStatus, UpgradeError> {
+            self.ensure_governance()?;
+            upgrade::apply(&mut self.upgrades)
+        }
+
+        /// Migrates the stored data to this code's storage version (anyone; idempotent).
+        /// First release → 2: nothing to rewrite (records and grants keep their layout; a
+        /// first-release anchor decodes without its `superseded` flag, and the record is read
+        /// instead; the registry's provider entries decode with no suspension block).
+        ///
+        /// # Errors
+        /// `InvalidStepLimit` (limit not 1–64); `UnknownStorageVersion(v)` (a downgrade).
+        #[ink(message)]
+        fn migrate(&mut self, limit: u32) -> core::result::Result<MigrationStatus, UpgradeError> {
+            upgrade::migrate(&mut self.upgrades, STORAGE_VERSION, limit)
+        }
+    }
+
     /// Unit tests of the paths that need no provider registry (the off-chain test environment
     /// cannot make cross-contract calls); the drink suites in `tests/` cover the rest against
     /// the real artifacts.
@@ -534,6 +770,19 @@ mod patient_records {
     mod tests {
         use super::*;
         use ink::env::{test, DefaultEnvironment};
+
+        #[test]
+        fn narrowing_never_widens() {
+            let lab = RecordCategory::LabResult;
+            let old = Grant { scope: Scope::read_write(&[lab, RecordCategory::Vitals]), granted_at: 1, expires_at: Some(50) };
+            assert!(narrows(&old, &Scope::read(&[lab]), Some(50)));
+            assert!(narrows(&old, &Scope::read(&[lab]), Some(10)));
+            assert!(!narrows(&old, &Scope::read(&[lab]), Some(51)));
+            assert!(!narrows(&old, &Scope::read(&[lab]), None));
+            assert!(!narrows(&old, &Scope::read(&[RecordCategory::Summary]), Some(10)));
+            let forever = Grant { expires_at: None, ..old };
+            assert!(narrows(&forever, &Scope::read(&[lab]), None));
+        }
 
         fn accounts() -> test::DefaultAccounts<DefaultEnvironment> {
             test::default_accounts::<DefaultEnvironment>()
@@ -545,7 +794,7 @@ mod patient_records {
 
         fn contract() -> PatientRecords {
             as_caller(accounts().alice);
-            PatientRecords::new(accounts().django)
+            PatientRecords::new(accounts().django, 10)
         }
 
         fn add(contract: &mut PatientRecords, patient: AccountId, byte: u8) -> Result<AddRecordOutcome> {

@@ -9,24 +9,33 @@
 //!   by the candidate.
 //! - Only the admin registers, suspends and reinstates providers.
 //! - Anyone (including other contracts) can ask whether an account is an active provider. The
-//!   patient records contract asks `provider` on every access decision, so a suspension takes
-//!   effect on every grant at once, without the patients acting.
+//!   patient records contract asks `ProviderDirectory::provider` on every access decision, so a
+//!   suspension takes effect on every grant at once, without the patients acting. A provider
+//!   keeps the block of its latest suspension: grants given before it stay void after a
+//!   reinstatement until each patient grants again.
+//! - The admin governs the suite: it also schedules the records contract's upgrades. Upgrades of
+//!   this contract are time-locked (`Upgradeable`, see `ehr_types::api`).
 
 #[ink::contract]
 mod provider_registry {
     use ehr_types::{
+        api::{upgrade, MigrationStatus, PendingUpgrade, ProviderDirectory, UpgradeError, UpgradeState, Upgradeable},
         events::{
             AdminTransferProposed, AdminTransferred, ProviderRegistered, ProviderReinstated,
             ProviderSuspended,
         },
         ProviderInfo, ProviderRole, ProviderStatus, RegistryError,
     };
-    use ink::storage::Mapping;
+    use ink::storage::{Lazy, Mapping};
+
+    /// Version of this code's storage layout (1: the first release).
+    pub const STORAGE_VERSION: u16 = 2;
 
     /// Result of the registry's messages.
     pub type Result<T> = core::result::Result<T, RegistryError>;
 
-    /// Registry storage: flat mappings, nothing that grows with the number of providers.
+    /// Registry storage: flat mappings, nothing that grows with the number of providers. The
+    /// root fields keep the first release's order; later fields live in cells of their own.
     #[ink(storage)]
     pub struct ProviderRegistry {
         /// The account allowed to manage providers.
@@ -37,21 +46,31 @@ mod provider_registry {
         providers: Mapping<AccountId, ProviderInfo>,
         /// Number of registered providers (active and suspended).
         provider_count: u32,
+        /// Storage version, time-lock and scheduled upgrade.
+        upgrades: Lazy<UpgradeState>,
     }
 
     impl ProviderRegistry {
-        /// Creates the registry; the caller becomes the admin.
+        /// Creates the registry; the caller becomes the admin. `upgrade_delay` is the time-lock,
+        /// in blocks, between scheduling an upgrade and applying it (for this contract and the
+        /// records contract, which it governs).
         #[ink(constructor)]
-        pub fn new() -> Self {
+        pub fn new(upgrade_delay: BlockNumber) -> Self {
+            let mut upgrades = Lazy::new();
+            upgrades.set(&UpgradeState::new(STORAGE_VERSION, upgrade_delay));
             Self {
                 admin: Self::env().caller(),
                 pending_admin: None,
                 providers: Mapping::default(),
                 provider_count: 0,
+                upgrades,
             }
         }
 
         /// Registers `account` as an active provider with `role`. Admin only.
+        ///
+        /// # Errors
+        /// `NotAdmin`; `ProviderAlreadyRegistered`; `Overflow`.
         #[ink(message)]
         pub fn register_provider(&mut self, account: AccountId, role: ProviderRole) -> Result<()> {
             self.ensure_admin()?;
@@ -63,6 +82,7 @@ mod provider_registry {
                 role,
                 status: ProviderStatus::Active,
                 registered_at: self.env().block_number(),
+                suspended_at: None,
             };
             self.providers.insert(account, &info);
             self.provider_count = count;
@@ -70,7 +90,11 @@ mod provider_registry {
             Ok(())
         }
 
-        /// Suspends an active provider. Admin only. Every grant it holds stops working.
+        /// Suspends an active provider. Admin only. Every grant it holds stops working, and
+        /// stays void after a reinstatement until the patient grants again.
+        ///
+        /// # Errors
+        /// `NotAdmin`; `ProviderNotFound`; `ProviderAlreadySuspended`.
         #[ink(message)]
         pub fn suspend_provider(&mut self, account: AccountId) -> Result<()> {
             self.ensure_admin()?;
@@ -79,12 +103,17 @@ mod provider_registry {
                 return Err(RegistryError::ProviderAlreadySuspended);
             }
             info.status = ProviderStatus::Suspended;
+            info.suspended_at = Some(self.env().block_number());
             self.providers.insert(account, &info);
             self.env().emit_event(ProviderSuspended { provider: account });
             Ok(())
         }
 
-        /// Reinstates a suspended provider. Admin only.
+        /// Reinstates a suspended provider. Admin only. It may be granted access again; the
+        /// grants it held before its suspension do not revive.
+        ///
+        /// # Errors
+        /// `NotAdmin`; `ProviderNotFound`; `ProviderNotSuspended`.
         #[ink(message)]
         pub fn reinstate_provider(&mut self, account: AccountId) -> Result<()> {
             self.ensure_admin()?;
@@ -100,6 +129,9 @@ mod provider_registry {
 
         /// Proposes `candidate` as the next admin; it becomes admin when it calls
         /// `accept_admin`. Replaces any earlier proposal. Admin only.
+        ///
+        /// # Errors
+        /// `NotAdmin`; `AlreadyAdmin` when `candidate` is the admin.
         #[ink(message)]
         pub fn propose_admin(&mut self, candidate: AccountId) -> Result<()> {
             self.ensure_admin()?;
@@ -112,6 +144,9 @@ mod provider_registry {
         }
 
         /// Cancels the pending admin proposal. Admin only.
+        ///
+        /// # Errors
+        /// `NotAdmin`; `NoPendingAdmin`.
         #[ink(message)]
         pub fn cancel_admin_proposal(&mut self) -> Result<()> {
             self.ensure_admin()?;
@@ -123,6 +158,9 @@ mod provider_registry {
         }
 
         /// Accepts a pending admin proposal. Only the proposed account may call it.
+        ///
+        /// # Errors
+        /// `NoPendingAdmin`; `NotPendingAdmin` when the caller is not the candidate.
         #[ink(message)]
         pub fn accept_admin(&mut self) -> Result<()> {
             let candidate = self.pending_admin.ok_or(RegistryError::NoPendingAdmin)?;
@@ -135,23 +173,10 @@ mod provider_registry {
             Ok(())
         }
 
-        /// The provider record of `account`, if it is registered. Called cross-contract by the
-        /// records contract (selector `ehr_types::PROVIDER_INFO_SELECTOR`).
-        #[ink(message)]
-        pub fn provider(&self, account: AccountId) -> Option<ProviderInfo> {
-            self.providers.get(account)
-        }
-
         /// Whether `account` is an active (registered, not suspended) provider of `role`.
         #[ink(message)]
         pub fn is_active_provider(&self, account: AccountId, role: ProviderRole) -> bool {
             self.providers.get(account).is_some_and(|info| info.is_active() && info.role == role)
-        }
-
-        /// The current admin.
-        #[ink(message)]
-        pub fn admin(&self) -> AccountId {
-            self.admin
         }
 
         /// The proposed next admin, if any.
@@ -175,15 +200,83 @@ mod provider_registry {
         }
     }
 
-    impl Default for ProviderRegistry {
-        fn default() -> Self {
-            Self::new()
+    impl ProviderDirectory for ProviderRegistry {
+        /// The provider record of `account`, if it is registered: role, status, registration
+        /// and latest suspension block. Called cross-contract by the records contract.
+        #[ink(message)]
+        fn provider(&self, account: AccountId) -> Option<ProviderInfo> {
+            self.providers.get(account)
+        }
+
+        /// The current admin, who also governs the records contract.
+        #[ink(message)]
+        fn admin(&self) -> AccountId {
+            self.admin
+        }
+    }
+
+    impl Upgradeable for ProviderRegistry {
+        /// The version of the stored data (1: instantiated from the first release, not migrated).
+        #[ink(message)]
+        fn storage_version(&self) -> u16 {
+            upgrade::state(&self.upgrades).version
+        }
+
+        /// The scheduled upgrade, if any, and the time-lock in blocks.
+        #[ink(message)]
+        fn upgrade_state(&self) -> (Option<PendingUpgrade>, BlockNumber) {
+            upgrade::summary(&self.upgrades)
+        }
+
+        /// Schedules a switch to the uploaded code `code_hash`; returns the first block it can be
+        /// applied. Admin only. Emits `UpgradeScheduled`.
+        ///
+        /// # Errors
+        /// `NotGovernance`; `UpgradeAlreadyScheduled`.
+        #[ink(message)]
+        fn schedule_upgrade(&mut self, code_hash: Hash) -> core::result::Result<BlockNumber, UpgradeError> {
+            self.ensure_admin().map_err(|_| UpgradeError::NotGovernance)?;
+            upgrade::schedule(&mut self.upgrades, code_hash)
+        }
+
+        /// Cancels the scheduled upgrade. Admin only. Emits `UpgradeCancelled`.
+        ///
+        /// # Errors
+        /// `NotGovernance`; `NoUpgradeScheduled`.
+        #[ink(message)]
+        fn cancel_upgrade(&mut self) -> core::result::Result<(), UpgradeError> {
+            self.ensure_admin().map_err(|_| UpgradeError::NotGovernance)?;
+            upgrade::cancel(&mut self.upgrades)
+        }
+
+        /// Applies the scheduled upgrade after its time-lock: switches the code and runs the new
+        /// code's `migrate` in the same transaction. Admin only. Emits `UpgradeApplied`.
+        ///
+        /// # Errors
+        /// `NotGovernance`; `NoUpgradeScheduled`; `TimeLocked(block)`; `CodeNotFound`;
+        /// `NewCodeRefused` (the new code refused the storage: nothing changed).
+        #[ink(message)]
+        fn apply_upgrade(&mut self) -> core::result::Result<MigrationStatus, UpgradeError> {
+            self.ensure_admin().map_err(|_| UpgradeError::NotGovernance)?;
+            upgrade::apply(&mut self.upgrades)
+        }
+
+        /// Migrates the stored data to this code's storage version (anyone; idempotent).
+        /// First release → 2: provider entries decode with no suspension block; nothing to
+        /// rewrite.
+        ///
+        /// # Errors
+        /// `InvalidStepLimit` (limit not 1–64); `UnknownStorageVersion(v)` (a downgrade).
+        #[ink(message)]
+        fn migrate(&mut self, limit: u32) -> core::result::Result<MigrationStatus, UpgradeError> {
+            upgrade::migrate(&mut self.upgrades, STORAGE_VERSION, limit)
         }
     }
 
     #[cfg(test)]
     mod tests {
         use super::*;
+        use ehr_types::api::{ProviderDirectory, Upgradeable};
         use ink::env::{test, DefaultEnvironment};
 
         fn accounts() -> test::DefaultAccounts<DefaultEnvironment> {
@@ -196,7 +289,7 @@ mod provider_registry {
 
         fn registry() -> ProviderRegistry {
             set_caller(accounts().alice);
-            ProviderRegistry::new()
+            ProviderRegistry::new(10)
         }
 
         #[ink::test]
@@ -216,13 +309,16 @@ mod provider_registry {
             assert!(!registry.is_active_provider(bob, ProviderRole::Lab));
             assert_eq!(registry.provider_count(), 1);
 
+            test::set_block_number::<DefaultEnvironment>(4);
             registry.suspend_provider(bob).unwrap();
             assert!(!registry.is_active_provider(bob, ProviderRole::Doctor));
+            assert_eq!(registry.provider(bob).unwrap().suspended_at, Some(4));
             assert_eq!(registry.suspend_provider(bob), Err(RegistryError::ProviderAlreadySuspended));
 
             registry.reinstate_provider(bob).unwrap();
             assert!(registry.is_active_provider(bob, ProviderRole::Doctor));
             assert_eq!(registry.reinstate_provider(bob), Err(RegistryError::ProviderNotSuspended));
+            assert_eq!(registry.provider(bob).unwrap().suspended_at, Some(4), "kept after reinstatement");
             assert_eq!(test::recorded_events().count(), 3);
         }
 
@@ -235,6 +331,22 @@ mod provider_registry {
             assert_eq!(registry.suspend_provider(bob), Err(RegistryError::NotAdmin));
             assert_eq!(registry.reinstate_provider(bob), Err(RegistryError::NotAdmin));
             assert_eq!(registry.propose_admin(bob), Err(RegistryError::NotAdmin));
+            assert_eq!(registry.schedule_upgrade(Hash::from([1; 32])), Err(UpgradeError::NotGovernance));
+            assert_eq!(registry.cancel_upgrade(), Err(UpgradeError::NotGovernance));
+            assert_eq!(registry.apply_upgrade(), Err(UpgradeError::NotGovernance));
+        }
+
+        #[ink::test]
+        fn upgrades_wait_for_the_time_lock() {
+            let mut registry = registry();
+            assert_eq!(registry.storage_version(), STORAGE_VERSION);
+            assert_eq!(registry.upgrade_state(), (None, 10));
+            let code = Hash::from([1; 32]);
+            assert_eq!(registry.schedule_upgrade(code), Ok(10));
+            assert_eq!(registry.apply_upgrade(), Err(UpgradeError::TimeLocked(10)));
+            assert_eq!(registry.cancel_upgrade(), Ok(()));
+            assert_eq!(registry.apply_upgrade(), Err(UpgradeError::NoUpgradeScheduled));
+            assert_eq!(registry.migrate(1), Ok(MigrationStatus { from: 2, to: 2, done: true }));
         }
 
         #[ink::test]

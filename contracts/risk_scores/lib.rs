@@ -13,36 +13,46 @@
 //!   nonce above the signer's last, and its input must be a record of the patient anchored in
 //!   the records contract that the oracle's account may read: the records contract checks the
 //!   whole batch in one cross-contract call.
-//! - Accepted scores are stored as the patient's latest per model and announced by
-//!   `ScoreAccepted`, which carries ids and hashes only.
+//! - Accepted scores are stored as the patient's latest per model (the newest by `computed_at`,
+//!   ties by signer key then nonce; an older one or one of a superseded input never replaces
+//!   it) and announced by `ScoreAccepted`, which carries ids and hashes only.
+//! - A refusal after the signature verified is kept on chain: the nonce is consumed and
+//!   `ScoreRefused` says why, so a refused attestation can never be landed later. A nonce may
+//!   step at most `MAX_NONCE_STEP` (2^48) above the last, so no attestation ends a signer.
+//! - The key's bound account must be an active `Analytics` provider when the batch lands.
+//! - The admin hands over in two steps (`propose_admin`, `accept_admin`) and schedules
+//!   time-locked upgrades (`Upgradeable`).
 
 #[ink::contract]
 mod risk_scores {
     use ed25519_dalek::{Signature as Ed25519Signature, VerifyingKey};
     use ehr_types::{
-        events::{ModelApproved, ModelRetired, ScoreAccepted, SignerAdded, SignerRetired},
-        scores::{
-            AttestationBatch, InputCheck, Signature, SignerInfo, SignerKey, StoredScore, MAX_BATCH, PPM,
+        api::{upgrade, ConsentCheck, MigrationStatus, PendingUpgrade, UpgradeError, UpgradeState, Upgradeable},
+        events::{
+            AdminTransferProposed, AdminTransferred, ModelApproved, ModelRetired, ScoreAccepted, ScoreRefused,
+            SignerAdded, SignerRetired,
         },
-        AccessDecision, AccessMode, ContentHash, RecordCategory, RecordsError, ScoreError,
-        CHECK_INPUTS_SELECTOR,
+        scores::{
+            AttestationBatch, InputCheck, Signature, SignerInfo, SignerKey, StoredScore, MAX_BATCH,
+            MAX_CLOCK_SKEW_MS, MAX_NONCE_STEP, PPM,
+        },
+        AccessDecision, AccessMode, ContentHash, ProviderRole, RecordCategory, ScoreError,
     };
     use ink::{
-        env::{
-            call::{build_call, ExecutionInput, Selector},
-            DefaultEnvironment,
-        },
+        codegen::TraitCallBuilder,
+        contract_ref,
         prelude::vec::Vec,
-        storage::Mapping,
+        storage::{Lazy, Mapping},
     };
 
     /// Result of the risk-scores contract's messages.
     pub type Result<T> = core::result::Result<T, ScoreError>;
 
-    /// Selector of the records contract's `access_decision` message.
-    const ACCESS_DECISION_SELECTOR: [u8; 4] = ink::selector_bytes!("access_decision");
+    /// Version of this code's storage layout (1: the first release).
+    pub const STORAGE_VERSION: u16 = 2;
 
-    /// Risk-scores storage.
+    /// Risk-scores storage. The root fields keep the first release's order; later fields live
+    /// in cells of their own.
     #[ink(storage)]
     pub struct RiskScores {
         /// Manages signers and models.
@@ -57,13 +67,20 @@ mod risk_scores {
         models: Mapping<ContentHash, bool>,
         /// Latest accepted score by (patient, model hash).
         scores: Mapping<(AccountId, ContentHash), StoredScore>,
+        /// The account proposed as the next admin, until it accepts.
+        pending_admin: Lazy<Option<AccountId>>,
+        /// Storage version, time-lock and scheduled upgrade.
+        upgrades: Lazy<UpgradeState>,
     }
 
     impl RiskScores {
         /// Creates the contract for the chain with genesis hash `chain`, wired to the records
-        /// contract at `records`. The caller becomes the admin.
+        /// contract at `records`. The caller becomes the admin. `upgrade_delay` is the
+        /// time-lock, in blocks, of this contract's upgrades.
         #[ink(constructor)]
-        pub fn new(records: AccountId, chain: [u8; 32]) -> Self {
+        pub fn new(records: AccountId, chain: [u8; 32], upgrade_delay: BlockNumber) -> Self {
+            let mut upgrades = Lazy::new();
+            upgrades.set(&UpgradeState::new(STORAGE_VERSION, upgrade_delay));
             Self {
                 admin: Self::env().caller(),
                 records,
@@ -71,10 +88,16 @@ mod risk_scores {
                 signers: Mapping::default(),
                 models: Mapping::default(),
                 scores: Mapping::default(),
+                pending_admin: Lazy::new(),
+                upgrades,
             }
         }
 
-        /// Registers an oracle signer key bound to the oracle's account. Admin only.
+        /// Registers an oracle signer key bound to the oracle's account (which must be an
+        /// active `Analytics` provider whenever its batches land). Admin only.
+        ///
+        /// # Errors
+        /// `NotAdmin`; `SignerAlreadyRegistered` (also for a retired key: keys are never reused).
         #[ink(message)]
         pub fn add_signer(&mut self, signer: SignerKey, account: AccountId) -> Result<()> {
             self.ensure_admin()?;
@@ -87,6 +110,9 @@ mod risk_scores {
         }
 
         /// Retires a signer key for good. Admin only.
+        ///
+        /// # Errors
+        /// `NotAdmin`; `UnknownSigner`; `SignerRetired`.
         #[ink(message)]
         pub fn retire_signer(&mut self, signer: SignerKey) -> Result<()> {
             self.ensure_admin()?;
@@ -101,6 +127,9 @@ mod risk_scores {
         }
 
         /// Approves a model by the hash of its canonical parameters. Admin only.
+        ///
+        /// # Errors
+        /// `NotAdmin`; `ModelAlreadyApproved`.
         #[ink(message)]
         pub fn approve_model(&mut self, model_hash: ContentHash) -> Result<()> {
             self.ensure_admin()?;
@@ -113,6 +142,9 @@ mod risk_scores {
         }
 
         /// Retires an approved model: its scores are refused from now on. Admin only.
+        ///
+        /// # Errors
+        /// `NotAdmin`; `ModelNotApproved`.
         #[ink(message)]
         pub fn retire_model(&mut self, model_hash: ContentHash) -> Result<()> {
             self.ensure_admin()?;
@@ -124,21 +156,44 @@ mod risk_scores {
             Ok(())
         }
 
-        /// Submits a batch holding exactly one attestation; any refusal is the error.
+        /// Submits a batch holding exactly one attestation. The batch-level refusals are the
+        /// call's error (nothing is consumed); the attestation's own outcome is `Ok(outcome)`,
+        /// so a refusal is kept on chain with its nonce consumed, exactly as in
+        /// `submit_scores`.
+        ///
+        /// # Errors
+        /// `BatchTooLarge` (more than one attestation) and the batch-level errors of
+        /// `submit_scores`.
         #[ink(message)]
-        pub fn submit_score(&mut self, batch: AttestationBatch, signature: Signature) -> Result<()> {
+        pub fn submit_score(
+            &mut self,
+            batch: AttestationBatch,
+            signature: Signature,
+        ) -> Result<core::result::Result<(), ScoreError>> {
             if batch.attestations.len() > 1 {
                 return Err(ScoreError::BatchTooLarge);
             }
             let outcomes = self.submit_scores(batch, signature)?;
-            outcomes.into_iter().next().unwrap_or(Err(ScoreError::EmptyBatch))
+            Ok(outcomes.into_iter().next().unwrap_or(Err(ScoreError::EmptyBatch)))
         }
 
         /// Submits a signed batch of up to 128 attestations. The batch as a whole fails
-        /// (`Err`) when it is empty, too large, from an unknown or retired signer, or badly
-        /// signed; otherwise each attestation gets its own outcome, in order. Every
-        /// attestation with a fresh nonce consumes it, accepted or not, so a refused one cannot
-        /// be replayed later.
+        /// (`Err`, nothing consumed) when it is empty, too large, from an unknown or retired
+        /// signer, or badly signed, or when the records contract cannot be asked; otherwise
+        /// each attestation gets its own outcome, in order, and every refusal is kept on chain
+        /// with a `ScoreRefused` event.
+        ///
+        /// Per attestation, in this order: `WrongDomain`; `StaleNonce` (not above the signer's
+        /// last; nothing consumed); `NonceTooFar` (more than 2^48 above it; nothing consumed);
+        /// from here on the nonce is consumed, accepted or not: `RiskOutOfRange`;
+        /// `ComputedInFuture` (more than 10 minutes after the block's time);
+        /// `ModelNotApproved`; `InputNotAnchored`; `InputSuperseded`; `NoConsent(reason)`
+        /// (including `RoleNotPermitted` when the key's account is not an `Analytics`
+        /// provider, `ProviderSuspended`, `SuspendedSinceGrant`); `OlderThanLatest`.
+        ///
+        /// # Errors
+        /// `EmptyBatch`; `BatchTooLarge`; `UnknownSigner`; `SignerRetired`; `BadSignature`;
+        /// `RecordsUnavailable`.
         #[ink(message)]
         pub fn submit_scores(
             &mut self,
@@ -160,6 +215,7 @@ mod risk_scores {
                 .map_err(|_| ScoreError::BadSignature)?;
 
             let domain_ok = batch.contract == self.env().account_id() && batch.chain == self.chain;
+            let latest_time = self.env().block_timestamp().saturating_add(MAX_CLOCK_SKEW_MS);
             // Batches are usually of one model: ask storage once per distinct run of hashes.
             let mut model_cache: Option<(ContentHash, bool)> = None;
             // Checks that need no other contract, in order; nonces are consumed here.
@@ -173,9 +229,15 @@ mod risk_scores {
                     if a.nonce <= signer.last_nonce {
                         return Err(ScoreError::StaleNonce);
                     }
+                    if a.nonce.saturating_sub(signer.last_nonce) > MAX_NONCE_STEP {
+                        return Err(ScoreError::NonceTooFar);
+                    }
                     signer.last_nonce = a.nonce;
                     if a.risk_ppm > PPM {
                         return Err(ScoreError::RiskOutOfRange);
+                    }
+                    if a.computed_at > latest_time {
+                        return Err(ScoreError::ComputedInFuture);
                     }
                     let approved = match model_cache {
                         Some((hash, approved)) if hash == a.model_hash => approved,
@@ -207,6 +269,7 @@ mod risk_scores {
                     *outcome = match checks.next() {
                         Some(InputCheck::Ok) => Ok(()),
                         Some(InputCheck::NotAnchored) => Err(ScoreError::InputNotAnchored),
+                        Some(InputCheck::Superseded) => Err(ScoreError::InputSuperseded),
                         Some(InputCheck::Denied(reason)) => Err(ScoreError::NoConsent(reason)),
                         None => Err(ScoreError::RecordsUnavailable),
                     };
@@ -214,24 +277,34 @@ mod risk_scores {
             }
 
             let now = self.env().block_number();
-            for (a, _) in batch.attestations.iter().zip(&outcomes).filter(|(_, o)| o.is_ok()) {
-                let score = StoredScore {
-                    risk_ppm: a.risk_ppm,
-                    band: a.band,
-                    input_hash: a.input_hash,
-                    computed_at: a.computed_at,
-                    signer: batch.signer,
-                    nonce: a.nonce,
-                    accepted_at: now,
-                };
-                self.scores.insert((a.patient, a.model_hash), &score);
-                self.env().emit_event(ScoreAccepted {
-                    patient: a.patient,
-                    model_hash: a.model_hash,
-                    input_hash: a.input_hash,
-                    signer: batch.signer,
-                    nonce: a.nonce,
-                });
+            for (a, outcome) in batch.attestations.iter().zip(outcomes.iter_mut()) {
+                if outcome.is_ok() {
+                    let score = StoredScore {
+                        risk_ppm: a.risk_ppm,
+                        band: a.band,
+                        input_hash: a.input_hash,
+                        computed_at: a.computed_at,
+                        signer: batch.signer,
+                        nonce: a.nonce,
+                        accepted_at: now,
+                    };
+                    let key = (a.patient, a.model_hash);
+                    if self.scores.get(key).is_some_and(|latest| latest.recency() >= score.recency()) {
+                        *outcome = Err(ScoreError::OlderThanLatest);
+                    } else {
+                        self.scores.insert(key, &score);
+                        self.env().emit_event(ScoreAccepted {
+                            patient: a.patient,
+                            model_hash: a.model_hash,
+                            input_hash: a.input_hash,
+                            signer: batch.signer,
+                            nonce: a.nonce,
+                        });
+                    }
+                }
+                if let Err(reason) = *outcome {
+                    self.env().emit_event(ScoreRefused { signer: batch.signer, nonce: a.nonce, reason });
+                }
             }
             self.signers.insert(batch.signer, &signer);
             Ok(outcomes)
@@ -239,6 +312,9 @@ mod risk_scores {
 
         /// The patient's latest accepted score for a model. Readable by the patient and by
         /// accounts the patient lets read its `Summary` records (the scores summarise the chart).
+        ///
+        /// # Errors
+        /// `NoConsent(reason)`; `RecordsUnavailable`.
         #[ink(message)]
         pub fn latest_score(
             &self,
@@ -273,6 +349,59 @@ mod risk_scores {
             self.admin
         }
 
+        /// The proposed next admin, if any.
+        #[ink(message)]
+        pub fn pending_admin(&self) -> Option<AccountId> {
+            self.pending_admin.get().flatten()
+        }
+
+        /// Proposes `candidate` as the next admin; it becomes admin when it calls
+        /// `accept_admin`. Replaces any earlier proposal. Admin only.
+        ///
+        /// # Errors
+        /// `NotAdmin`; `AlreadyAdmin` when `candidate` is the admin.
+        #[ink(message)]
+        pub fn propose_admin(&mut self, candidate: AccountId) -> Result<()> {
+            self.ensure_admin()?;
+            if candidate == self.admin {
+                return Err(ScoreError::AlreadyAdmin);
+            }
+            self.pending_admin.set(&Some(candidate));
+            self.env().emit_event(AdminTransferProposed { admin: self.admin, candidate: Some(candidate) });
+            Ok(())
+        }
+
+        /// Cancels the pending admin proposal. Admin only.
+        ///
+        /// # Errors
+        /// `NotAdmin`; `NoPendingAdmin`.
+        #[ink(message)]
+        pub fn cancel_admin_proposal(&mut self) -> Result<()> {
+            self.ensure_admin()?;
+            if self.pending_admin().is_none() {
+                return Err(ScoreError::NoPendingAdmin);
+            }
+            self.pending_admin.set(&None);
+            self.env().emit_event(AdminTransferProposed { admin: self.admin, candidate: None });
+            Ok(())
+        }
+
+        /// Accepts a pending admin proposal. Only the proposed account may call it.
+        ///
+        /// # Errors
+        /// `NoPendingAdmin`; `NotPendingAdmin` when the caller is not the candidate.
+        #[ink(message)]
+        pub fn accept_admin(&mut self) -> Result<()> {
+            let candidate = self.pending_admin().ok_or(ScoreError::NoPendingAdmin)?;
+            if self.env().caller() != candidate {
+                return Err(ScoreError::NotPendingAdmin);
+            }
+            let previous = core::mem::replace(&mut self.admin, candidate);
+            self.pending_admin.set(&None);
+            self.env().emit_event(AdminTransferred { previous, admin: candidate });
+            Ok(())
+        }
+
         /// The records contract and the chain's genesis hash this contract checks against.
         #[ink(message)]
         pub fn domain(&self) -> (AccountId, AccountId, [u8; 32]) {
@@ -287,41 +416,88 @@ mod risk_scores {
             }
         }
 
+        /// Asks the records contract whether each input is an anchored, current record the
+        /// signer's account, as an `Analytics` provider, may read (one typed call per batch).
         fn check_inputs(
             &self,
             accessor: AccountId,
             items: Vec<(AccountId, ContentHash)>,
         ) -> Result<Vec<InputCheck>> {
-            match build_call::<DefaultEnvironment>()
-                .call(self.records)
-                .exec_input(
-                    ExecutionInput::new(Selector::new(CHECK_INPUTS_SELECTOR))
-                        .push_arg(accessor)
-                        .push_arg(items),
-                )
-                .returns::<core::result::Result<Vec<InputCheck>, RecordsError>>()
-                .try_invoke()
-            {
+            let records: contract_ref!(ConsentCheck) = self.records.into();
+            match records.call().check_inputs(accessor, ProviderRole::Analytics, items).try_invoke() {
                 Ok(Ok(Ok(checks))) => Ok(checks),
                 _ => Err(ScoreError::RecordsUnavailable),
             }
         }
 
         fn access_decision(&self, patient: AccountId, accessor: AccountId) -> Result<AccessDecision> {
-            build_call::<DefaultEnvironment>()
-                .call(self.records)
-                .exec_input(
-                    ExecutionInput::new(Selector::new(ACCESS_DECISION_SELECTOR))
-                        .push_arg(patient)
-                        .push_arg(accessor)
-                        .push_arg(RecordCategory::Summary)
-                        .push_arg(AccessMode::Read),
-                )
-                .returns::<AccessDecision>()
+            let records: contract_ref!(ConsentCheck) = self.records.into();
+            match records
+                .call()
+                .access_decision(patient, accessor, RecordCategory::Summary, AccessMode::Read)
                 .try_invoke()
-                .ok()
-                .and_then(|r| r.ok())
-                .ok_or(ScoreError::RecordsUnavailable)
+            {
+                Ok(Ok(decision)) => Ok(decision),
+                _ => Err(ScoreError::RecordsUnavailable),
+            }
+        }
+    }
+
+    impl Upgradeable for RiskScores {
+        /// The version of the stored data (1: instantiated from the first release, not migrated).
+        #[ink(message)]
+        fn storage_version(&self) -> u16 {
+            upgrade::state(&self.upgrades).version
+        }
+
+        /// The scheduled upgrade, if any, and the time-lock in blocks.
+        #[ink(message)]
+        fn upgrade_state(&self) -> (Option<PendingUpgrade>, BlockNumber) {
+            upgrade::summary(&self.upgrades)
+        }
+
+        /// Schedules a switch to the uploaded code `code_hash`; returns the first block it can be
+        /// applied. Admin only. Emits `UpgradeScheduled`.
+        ///
+        /// # Errors
+        /// `NotGovernance`; `UpgradeAlreadyScheduled`.
+        #[ink(message)]
+        fn schedule_upgrade(&mut self, code_hash: Hash) -> core::result::Result<BlockNumber, UpgradeError> {
+            self.ensure_admin().map_err(|_| UpgradeError::NotGovernance)?;
+            upgrade::schedule(&mut self.upgrades, code_hash)
+        }
+
+        /// Cancels the scheduled upgrade. Admin only. Emits `UpgradeCancelled`.
+        ///
+        /// # Errors
+        /// `NotGovernance`; `NoUpgradeScheduled`.
+        #[ink(message)]
+        fn cancel_upgrade(&mut self) -> core::result::Result<(), UpgradeError> {
+            self.ensure_admin().map_err(|_| UpgradeError::NotGovernance)?;
+            upgrade::cancel(&mut self.upgrades)
+        }
+
+        /// Applies the scheduled upgrade after its time-lock: switches the code and runs the new
+        /// code's `migrate` in the same transaction. Admin only. Emits `UpgradeApplied`.
+        ///
+        /// # Errors
+        /// `NotGovernance`; `NoUpgradeScheduled`; `TimeLocked(block)`; `CodeNotFound`;
+        /// `NewCodeRefused` (the new code refused the storage: nothing changed).
+        #[ink(message)]
+        fn apply_upgrade(&mut self) -> core::result::Result<MigrationStatus, UpgradeError> {
+            self.ensure_admin().map_err(|_| UpgradeError::NotGovernance)?;
+            upgrade::apply(&mut self.upgrades)
+        }
+
+        /// Migrates the stored data to this code's storage version (anyone; idempotent).
+        /// First release → 2: nothing to rewrite (scores, signers and models keep their
+        /// layout; no admin transfer is pending).
+        ///
+        /// # Errors
+        /// `InvalidStepLimit` (limit not 1–64); `UnknownStorageVersion(v)` (a downgrade).
+        #[ink(message)]
+        fn migrate(&mut self, limit: u32) -> core::result::Result<MigrationStatus, UpgradeError> {
+            upgrade::migrate(&mut self.upgrades, STORAGE_VERSION, limit)
         }
     }
 }

@@ -2,11 +2,12 @@
 //! typed method per contract message.
 
 use ehr_types::{
+    api::{MigrationStatus, PendingUpgrade, UpgradeError},
     scores::{AttestationBatch, ScoreAttestation, Signature, SignerInfo, SignerKey, StoredScore},
     AccessDecision, AddRecordOutcome, BlockNumber, ContentHash, Grant, Page, Patient, ProviderInfo,
     ProviderRole, Record, RecordCategory, RecordId, RecordsError, RegistryError, Scope, ScoreError,
 };
-use ink::primitives::AccountId;
+use ink::primitives::{AccountId, Hash};
 
 use crate::{Call, Chain, Contract};
 
@@ -16,6 +17,9 @@ pub type RegistryResult<T> = Result<T, RegistryError>;
 pub type RecordsResult<T> = Result<T, RecordsError>;
 /// Result of a risk-scores message.
 pub type ScoreResult<T> = Result<T, ScoreError>;
+
+/// The upgrade time-lock, in blocks, the sandbox deploys every contract with.
+pub const UPGRADE_DELAY: u32 = 10;
 
 /// The chain id (genesis hash) the sandbox's risk-scores contract is deployed with.
 pub const SANDBOX_CHAIN: [u8; 32] = *b"drink-sandbox-chain-genesis-hash";
@@ -51,12 +55,32 @@ impl Ehr {
     pub fn deploy() -> Self {
         let mut chain = Chain::new();
         let admin = chain.account("admin");
-        let registry = chain.deploy("provider_registry", "new", &[], admin);
+        let delay = UPGRADE_DELAY.to_string();
+        let registry = chain.deploy("provider_registry", "new", &[delay.clone()], admin);
         let registry_arg = crate::to_account32(registry.address).to_string();
-        let records = chain.deploy("patient_records", "new", &[registry_arg], admin);
+        let records = chain.deploy("patient_records", "new", &[registry_arg, delay.clone()], admin);
         let records_arg = crate::to_account32(records.address).to_string();
         let chain_arg = format!("0x{}", SANDBOX_CHAIN.iter().map(|b| format!("{b:02x}")).collect::<String>());
-        let scores = chain.deploy("risk_scores", "new", &[records_arg, chain_arg], admin);
+        let scores = chain.deploy("risk_scores", "new", &[records_arg, chain_arg, delay], admin);
+        Self::with_contracts(chain, admin, registry, records, scores)
+    }
+
+    /// Deploys the first release (storage version 1, `tests/fixtures/v1`) with its own
+    /// constructors, as a deployer did before upgrades existed.
+    pub fn deploy_v1() -> Self {
+        let mut chain = Chain::new();
+        let admin = chain.account("admin");
+        let fixture = |name: &str| crate::load_bundle_from(&crate::v1_fixtures_dir().join(format!("{name}.contract")));
+        let registry = chain.deploy_bundle("provider_registry", fixture("provider_registry"), "new", &[], admin);
+        let registry_arg = crate::to_account32(registry.address).to_string();
+        let records = chain.deploy_bundle("patient_records", fixture("patient_records"), "new", &[registry_arg], admin);
+        let records_arg = crate::to_account32(records.address).to_string();
+        let chain_arg = format!("0x{}", SANDBOX_CHAIN.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let scores = chain.deploy_bundle("risk_scores", fixture("risk_scores"), "new", &[records_arg, chain_arg], admin);
+        Self::with_contracts(chain, admin, registry, records, scores)
+    }
+
+    fn with_contracts(mut chain: Chain, admin: AccountId, registry: Contract, records: Contract, scores: Contract) -> Self {
         Ehr {
             patient: chain.account("patient"),
             other_patient: chain.account("other patient"),
@@ -70,6 +94,76 @@ impl Ehr {
             scores,
             admin,
         }
+    }
+
+    /// Upgrades every contract to the current release the only way a first-release contract
+    /// can be: the chain's root switches its code (`Contracts::set_code`); then anyone calls
+    /// `migrate`. Returns the `migrate` calls, registry first.
+    pub fn upgrade_by_root(&mut self) -> Vec<Call<Result<MigrationStatus, UpgradeError>>> {
+        let (admin, stranger) = (self.admin, self.stranger);
+        let mut migrations = Vec::new();
+        for contract in [&mut self.registry, &mut self.records, &mut self.scores] {
+            let code_hash = self.chain.upload(&contract.name, admin);
+            self.chain.root_set_code(contract, code_hash).expect("root set_code");
+            *contract = contract.current();
+            migrations.push(self.chain.call(contract, stranger, "Upgradeable::migrate", 1u32));
+        }
+        migrations
+    }
+
+    /// The contract of this suite named `name`.
+    pub fn contract(&self, name: &str) -> Contract {
+        [&self.registry, &self.records, &self.scores]
+            .into_iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("no contract {name}"))
+            .clone()
+    }
+
+    /// `Upgradeable::storage_version()` of `contract`.
+    pub fn storage_version(&mut self, contract: &Contract) -> u16 {
+        let caller = self.stranger;
+        self.chain.call(contract, caller, "Upgradeable::storage_version", ()).value
+    }
+
+    /// `Upgradeable::upgrade_state()` of `contract`.
+    pub fn upgrade_state(&mut self, contract: &Contract) -> (Option<PendingUpgrade>, BlockNumber) {
+        let caller = self.stranger;
+        self.chain.call(contract, caller, "Upgradeable::upgrade_state", ()).value
+    }
+
+    /// `Upgradeable::schedule_upgrade(code_hash)` of `contract`.
+    pub fn schedule_upgrade(
+        &mut self,
+        contract: &Contract,
+        caller: AccountId,
+        code_hash: [u8; 32],
+    ) -> Call<Result<BlockNumber, UpgradeError>> {
+        self.chain.call(contract, caller, "Upgradeable::schedule_upgrade", Hash::from(code_hash))
+    }
+
+    /// `Upgradeable::cancel_upgrade()` of `contract`.
+    pub fn cancel_upgrade(&mut self, contract: &Contract, caller: AccountId) -> Call<Result<(), UpgradeError>> {
+        self.chain.call(contract, caller, "Upgradeable::cancel_upgrade", ())
+    }
+
+    /// `Upgradeable::apply_upgrade()` of `contract`.
+    pub fn apply_upgrade(
+        &mut self,
+        contract: &Contract,
+        caller: AccountId,
+    ) -> Call<Result<MigrationStatus, UpgradeError>> {
+        self.chain.call(contract, caller, "Upgradeable::apply_upgrade", ())
+    }
+
+    /// `Upgradeable::migrate(limit)` of `contract`.
+    pub fn migrate(
+        &mut self,
+        contract: &Contract,
+        caller: AccountId,
+        limit: u32,
+    ) -> Call<Result<MigrationStatus, UpgradeError>> {
+        self.chain.call(contract, caller, "Upgradeable::migrate", limit)
     }
 
     /// Deploys, registers `patient`, registers `doctor` as a Doctor and `lab` as a Lab.
@@ -124,7 +218,7 @@ impl Ehr {
     /// `provider(account)`.
     pub fn provider(&mut self, account: AccountId) -> Option<ProviderInfo> {
         let caller = self.stranger;
-        self.chain.call(&self.registry, caller, "provider", account).value
+        self.chain.call(&self.registry, caller, "ProviderDirectory::provider", account).value
     }
 
     /// `is_active_provider(account, role)`.
@@ -136,7 +230,7 @@ impl Ehr {
     /// `admin()`.
     pub fn registry_admin(&mut self) -> AccountId {
         let caller = self.stranger;
-        self.chain.call(&self.registry, caller, "admin", ()).value
+        self.chain.call(&self.registry, caller, "ProviderDirectory::admin", ()).value
     }
 
     /// `pending_admin()`.
@@ -305,13 +399,14 @@ impl Ehr {
         self.chain.call(&self.scores, caller, "retire_model", model_hash)
     }
 
-    /// `submit_score(batch, signature)`.
+    /// `submit_score(batch, signature)`: the batch-level result, and inside it the
+    /// attestation's own outcome.
     pub fn submit_score(
         &mut self,
         caller: AccountId,
         batch: &AttestationBatch,
         signature: Signature,
-    ) -> Call<ScoreResult<()>> {
+    ) -> Call<ScoreResult<ScoreResult<()>>> {
         self.chain.call(&self.scores, caller, "submit_score", (batch, signature))
     }
 
@@ -345,6 +440,32 @@ impl Ehr {
     pub fn is_model_approved(&mut self, model_hash: ContentHash) -> bool {
         let caller = self.stranger;
         self.chain.call(&self.scores, caller, "is_model_approved", model_hash).value
+    }
+
+    /// `pending_admin()` of the risk-scores contract.
+    pub fn scores_pending_admin(&mut self) -> Option<AccountId> {
+        let caller = self.stranger;
+        self.chain.call(&self.scores, caller, "pending_admin", ()).value
+    }
+
+    /// `admin()` of the risk-scores contract.
+    pub fn scores_admin(&mut self) -> AccountId {
+        let caller = self.stranger;
+        self.chain.call(&self.scores, caller, "admin", ()).value
+    }
+
+    /// `propose_admin`, `cancel_admin_proposal` or `accept_admin` of the risk-scores contract
+    /// (`candidate` only for `propose_admin`).
+    pub fn scores_admin_call(
+        &mut self,
+        caller: AccountId,
+        message: &str,
+        candidate: Option<AccountId>,
+    ) -> Call<ScoreResult<()>> {
+        match candidate {
+            Some(candidate) => self.chain.call(&self.scores, caller, message, candidate),
+            None => self.chain.call(&self.scores, caller, message, ()),
+        }
     }
 
     /// A batch for this suite's risk-scores contract and chain.

@@ -16,7 +16,7 @@ use drink::{
     pallet_contracts::{self, Determinism, StorageDeposit},
     sandbox_api::prelude::*,
     session::{ContractBundle, Session},
-    AccountId32, Weight,
+    AccountId32, Sandbox, Weight,
 };
 pub use ehr_types::decode::{short_account, short_hex, EhrEvent, RawEvent};
 use ink::{
@@ -43,10 +43,20 @@ pub fn artifacts_dir() -> PathBuf {
     target.join("contracts")
 }
 
+/// Folder of the first release's bundles (storage version 1), kept as test fixtures for the
+/// upgrade tests: `tests/fixtures/v1` (its README names the source commit and code hashes).
+pub fn v1_fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join("v1")
+}
+
 /// Loads the bundle of contract `name` from [`artifacts_dir`].
 pub fn load_bundle(name: &str) -> ContractBundle {
-    let path = artifacts_dir().join(format!("{name}.contract"));
-    ContractBundle::load(&path).unwrap_or_else(|err| {
+    load_bundle_from(&artifacts_dir().join(format!("{name}.contract")))
+}
+
+/// Loads the bundle at `path`.
+pub fn load_bundle_from(path: &std::path::Path) -> ContractBundle {
+    ContractBundle::load(path).unwrap_or_else(|err| {
         panic!(
             "cannot load {}: {err:?}\nbuild the contracts first: scripts/build-contracts.sh",
             path.display()
@@ -75,6 +85,27 @@ pub struct Contract {
 }
 
 impl Contract {
+    /// The contract `name` at `address`, with the messages of `bundle`.
+    pub fn from_bundle(name: &str, address: AccountId, bundle: &ContractBundle) -> Contract {
+        let selectors = bundle
+            .transcoder
+            .metadata()
+            .spec()
+            .messages()
+            .iter()
+            .map(|m| {
+                let selector: [u8; 4] = m.selector().to_bytes().try_into().expect("4-byte selector");
+                (m.label().clone(), selector)
+            })
+            .collect();
+        Contract { name: name.to_string(), address, selectors }
+    }
+
+    /// The same contract seen through the current release's metadata (after an upgrade).
+    pub fn current(&self) -> Contract {
+        Contract::from_bundle(&self.name, self.address, &load_bundle(&self.name))
+    }
+
     /// The selector of `message`, as the contract's metadata gives it.
     pub fn selector(&self, message: &str) -> [u8; 4] {
         *self
@@ -136,7 +167,24 @@ impl Default for Chain {
 impl Chain {
     /// A fresh chain at block 1.
     pub fn new() -> Self {
-        Chain { session: Session::default(), deployments: 0 }
+        let mut chain = Chain { session: Session::default(), deployments: 0 };
+        chain.sync_clock();
+        chain
+    }
+
+    /// Sets the block's timestamp to the wall clock in milliseconds, as a real chain has it (the
+    /// sandbox sets seconds at every block).
+    fn sync_clock(&mut self) {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or_default();
+        self.session.sandbox().set_timestamp(now_ms);
+    }
+
+    /// The current block's timestamp (ms).
+    pub fn timestamp(&mut self) -> u64 {
+        self.session.sandbox().get_timestamp()
     }
 
     /// The drink session, for what the harness does not wrap.
@@ -162,26 +210,79 @@ impl Chain {
         args: &[String],
         deployer: AccountId,
     ) -> Contract {
-        let bundle = load_bundle(name);
-        let selectors = bundle
-            .transcoder
-            .metadata()
-            .spec()
-            .messages()
-            .iter()
-            .map(|m| {
-                let selector: [u8; 4] = m.selector().to_bytes().try_into().expect("4-byte selector");
-                (m.label().clone(), selector)
-            })
-            .collect();
+        self.deploy_bundle(name, load_bundle(name), constructor, args, deployer)
+    }
+
+    /// Deploys `bundle` (of contract `name`) with `constructor` and its arguments.
+    pub fn deploy_bundle(
+        &mut self,
+        name: &str,
+        bundle: ContractBundle,
+        constructor: &str,
+        args: &[String],
+        deployer: AccountId,
+    ) -> Contract {
         self.deployments += 1;
         let salt = self.deployments.to_le_bytes().to_vec();
         self.session.set_actor(to_account32(deployer));
+        let template = Contract::from_bundle(name, AccountId::from([0; 32]), &bundle);
         let address = self
             .session
             .deploy_bundle(bundle, constructor, args, salt, None)
             .unwrap_or_else(|err| panic!("deploying {name}: {err:?}"));
-        Contract { name: name.to_string(), address: to_account(&address), selectors }
+        Contract { address: to_account(&address), ..template }
+    }
+
+    /// Uploads the current release's code of contract `name`, signed by `uploader`; returns
+    /// its code hash.
+    pub fn upload(&mut self, name: &str, uploader: AccountId) -> [u8; 32] {
+        self.upload_wasm(load_bundle(name).wasm, uploader)
+    }
+
+    /// Uploads `wasm`; returns its code hash.
+    pub fn upload_wasm(&mut self, wasm: Vec<u8>, uploader: AccountId) -> [u8; 32] {
+        self.session.set_actor(to_account32(uploader));
+        let hash = self.session.upload(wasm).unwrap_or_else(|err| panic!("uploading code: {err:?}"));
+        hash.0
+    }
+
+    /// The code hash `contract` runs.
+    pub fn code_hash_of(&mut self, contract: &Contract) -> [u8; 32] {
+        let address = to_account32(contract.address);
+        self.session.sandbox().execute_with(|| {
+            pallet_contracts::Pallet::<drink::minimal::MinimalSandboxRuntime>::code_hash(&address)
+                .expect("a contract")
+                .0
+        })
+    }
+
+    /// What the chain's root (sudo, governance) can do to any contract: switch its code with
+    /// `Contracts::set_code`. The only way to upgrade a first-release contract, which has no
+    /// upgrade message.
+    pub fn root_set_code(&mut self, contract: &Contract, code_hash: [u8; 32]) -> Result<(), String> {
+        self.set_code_as(None, contract, code_hash)
+    }
+
+    /// `Contracts::set_code` dispatched by `origin` (`None`: the chain's root).
+    pub fn set_code_as(
+        &mut self,
+        origin: Option<AccountId>,
+        contract: &Contract,
+        code_hash: [u8; 32],
+    ) -> Result<(), String> {
+        let address = to_account32(contract.address);
+        let origin = match origin {
+            None => drink::minimal::RuntimeOrigin::root(),
+            Some(account) => drink::minimal::RuntimeOrigin::signed(to_account32(account)),
+        };
+        self.session.sandbox().execute_with(|| {
+            pallet_contracts::Pallet::<drink::minimal::MinimalSandboxRuntime>::set_code(
+                origin,
+                address.into(),
+                code_hash.into(),
+            )
+            .map_err(|err| format!("{err:?}"))
+        })
     }
 
     /// Calls `message` of `contract` as `caller` with SCALE-encoded `args` (a tuple of the
@@ -275,6 +376,8 @@ impl Chain {
 
     /// Builds `n` blocks; returns the new block number.
     pub fn advance_blocks(&mut self, n: u32) -> u32 {
-        self.session.sandbox().build_blocks(n)
+        let block = self.session.sandbox().build_blocks(n);
+        self.sync_clock();
+        block
     }
 }

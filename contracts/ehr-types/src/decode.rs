@@ -86,6 +86,11 @@ ehr_events!(
     ModelApproved,
     ModelRetired,
     ScoreAccepted,
+    ScoreRefused,
+    UpgradeScheduled,
+    UpgradeCancelled,
+    UpgradeApplied,
+    StorageMigrated,
 );
 
 /// A short form of an account for logs: `0x` and its first four bytes.
@@ -94,7 +99,7 @@ pub fn short_account(account: &AccountId) -> String {
 }
 
 /// A short form of a 32-byte hash for logs: `0x` and its first four bytes.
-pub fn short_hex(bytes: &[u8; 32]) -> String {
+pub fn short_hex(bytes: &[u8]) -> String {
     format!("0x{}…", bytes[..4].iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
@@ -116,7 +121,7 @@ impl EhrEvent {
             }
             EhrEvent::PatientRegistered(e) => format!("PatientRegistered {}", a(&e.patient)),
             EhrEvent::ProfileCommitmentSet(e) => {
-                format!("ProfileCommitmentSet {} {:?}", a(&e.patient), e.commitment.as_ref().map(short_hex))
+                format!("ProfileCommitmentSet {} {:?}", a(&e.patient), e.commitment.as_ref().map(|c| short_hex(c)))
             }
             EhrEvent::RecordAdded(e) => format!(
                 "RecordAdded patient {} record {} {:?} sha256 {} by {}{}",
@@ -160,6 +165,24 @@ impl EhrEvent {
                 short_hex(&e.signer),
                 e.nonce
             ),
+            EhrEvent::ScoreRefused(e) => {
+                format!("ScoreRefused signer {} nonce {}: {:?}", short_hex(&e.signer), e.nonce, e.reason)
+            }
+            EhrEvent::UpgradeScheduled(e) => format!(
+                "UpgradeScheduled code {} from block {}",
+                short_hex(e.code_hash.as_ref()),
+                e.not_before
+            ),
+            EhrEvent::UpgradeCancelled(e) => format!("UpgradeCancelled code {}", short_hex(e.code_hash.as_ref())),
+            EhrEvent::UpgradeApplied(e) => format!(
+                "UpgradeApplied code {} storage v{} -> v{}",
+                short_hex(e.code_hash.as_ref()),
+                e.from_version,
+                e.to_version
+            ),
+            EhrEvent::StorageMigrated(e) => {
+                format!("StorageMigrated storage v{} -> v{}", e.from_version, e.to_version)
+            }
         }
     }
 }

@@ -80,6 +80,12 @@ pub enum RecordsError {
     Overflow,
     /// More items than `MAX_BATCH` (128) in one call.
     BatchTooLarge,
+    /// The locator's scheme is not one of `ehr_types::LOCATOR_SCHEMES` (`ipfs`, `https`, `ar`,
+    /// `s3`, `vault`).
+    LocatorSchemeNotAllowed,
+    /// The provider is suspended: its grant may only be narrowed (a subset of its scope, an
+    /// expiry no later than the current one) or revoked.
+    GrantWouldWiden,
 }
 
 /// Errors of the risk-scores contract, and per-item outcomes of a batch.
@@ -117,4 +123,20 @@ pub enum ScoreError {
     BatchTooLarge,
     /// The records contract could not be asked.
     RecordsUnavailable,
+    /// The nonce is more than `MAX_NONCE_STEP` (2^48) above the signer's last: refused so that
+    /// no single attestation can use up a signer's nonces.
+    NonceTooFar,
+    /// The input record has been corrected (superseded); only its newest version is scored.
+    InputSuperseded,
+    /// The stored latest score of this patient and model is newer (by `computed_at`, ties by
+    /// signer key then nonce); an older one never replaces it.
+    OlderThanLatest,
+    /// `computed_at` is more than `MAX_CLOCK_SKEW_MS` (10 minutes) after the block's time.
+    ComputedInFuture,
+    /// There is no pending admin transfer.
+    NoPendingAdmin,
+    /// The caller is not the proposed admin.
+    NotPendingAdmin,
+    /// The proposed admin is already the admin.
+    AlreadyAdmin,
 }

@@ -5,9 +5,11 @@
 //! oracle decode, the very same types. ink! lists every event linked into a contract in its
 //! metadata, so each contract's metadata shows all of these.
 
+use ink::primitives::Hash;
+
 use crate::{
     scores::SignerKey, AccessDecision, AccessMode, AccountId, BlockNumber, ContentHash, ProviderRole,
-    RecordCategory, RecordId, Scope,
+    RecordCategory, RecordId, Scope, ScoreError,
 };
 
 /// The admin registered a provider (seed: "Doctor registered successfully").
@@ -203,4 +205,62 @@ pub struct ScoreAccepted {
     pub signer: SignerKey,
     /// The attestation's nonce.
     pub nonce: u64,
+}
+
+/// A signed attestation was refused after its signature verified; its nonce is consumed, so
+/// it can never be replayed. Carries no patient and no score: the signer knows which
+/// attestation the nonce is.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreRefused {
+    /// The signer.
+    pub signer: SignerKey,
+    /// The attestation's nonce.
+    pub nonce: u64,
+    /// Why it was refused.
+    pub reason: ScoreError,
+}
+
+/// The governance account scheduled a code upgrade of the emitting contract. Watch for it: the
+/// upgrade can be applied from block `not_before` on.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeScheduled {
+    /// The code the contract will switch to.
+    #[ink(topic)]
+    pub code_hash: Hash,
+    /// First block at which it can be applied.
+    pub not_before: BlockNumber,
+}
+
+/// The governance account cancelled the scheduled upgrade.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeCancelled {
+    /// The code that was scheduled.
+    #[ink(topic)]
+    pub code_hash: Hash,
+}
+
+/// The contract switched to new code, which accepted and migrated the storage.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeApplied {
+    /// The new code.
+    #[ink(topic)]
+    pub code_hash: Hash,
+    /// Storage version before.
+    pub from_version: u16,
+    /// Storage version after.
+    pub to_version: u16,
+}
+
+/// The storage was migrated to a newer version (also after an upgrade by the chain's root).
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageMigrated {
+    /// Storage version before.
+    pub from_version: u16,
+    /// Storage version after.
+    pub to_version: u16,
 }

@@ -17,6 +17,7 @@
 
 extern crate alloc;
 
+pub mod api;
 #[cfg(feature = "std")]
 pub mod decode;
 pub mod errors;
@@ -40,13 +41,10 @@ pub const MAX_LOCATOR_LEN: usize = 128;
 /// Largest page any paginated query returns.
 pub const MAX_PAGE_LIMIT: u32 = 50;
 
-/// Selector of the records contract's `check_inputs(accessor, items) -> Vec<InputCheck>` message,
-/// which the risk-scores contract calls once per batch.
-pub const CHECK_INPUTS_SELECTOR: [u8; 4] = ink::selector_bytes!("check_inputs");
-
-/// Selector of the provider registry's `provider(AccountId) -> Option<ProviderInfo>` message,
-/// which the records contract calls to learn whether a grantee is an active provider.
-pub const PROVIDER_INFO_SELECTOR: [u8; 4] = ink::selector_bytes!("provider");
+/// Locator schemes a record may use: IPFS, HTTPS, Arweave, S3 and the record vault's own
+/// `vault://<sha256 of the envelope>`. Anything else (`file:`, `javascript:`, `data:`, …) is
+/// refused, so a dApp that renders a locator never meets a local path or a script.
+pub const LOCATOR_SCHEMES: [&[u8]; 5] = [b"ipfs", b"https", b"ar", b"s3", b"vault"];
 
 /// What kind of provider an account is registered as. One role per account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,8 +75,11 @@ pub enum ProviderStatus {
 }
 
 /// A provider as the registry knows it.
+///
+/// `suspended_at` was added in storage version 2: an entry written by the first release has
+/// no such field and decodes with `suspended_at: None`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[ink::scale_derive(Encode, TypeInfo)]
 #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
 pub struct ProviderInfo {
     /// The provider's role.
@@ -87,6 +88,21 @@ pub struct ProviderInfo {
     pub status: ProviderStatus,
     /// Block at which the admin registered it.
     pub registered_at: BlockNumber,
+    /// Block of its latest suspension, kept after a reinstatement: grants given before it stay
+    /// void until the patient grants again (`DenialReason::SuspendedSinceGrant`).
+    pub suspended_at: Option<BlockNumber>,
+}
+
+impl ink::scale::Decode for ProviderInfo {
+    fn decode<I: ink::scale::Input>(input: &mut I) -> Result<Self, ink::scale::Error> {
+        let role = ProviderRole::decode(input)?;
+        let status = ProviderStatus::decode(input)?;
+        let registered_at = BlockNumber::decode(input)?;
+        // A first-release entry ends here.
+        let suspended_at =
+            if input.remaining_len()? == Some(0) { None } else { Option::<BlockNumber>::decode(input)? };
+        Ok(ProviderInfo { role, status, registered_at, suspended_at })
+    }
 }
 
 impl ProviderInfo {
@@ -317,6 +333,14 @@ pub enum DenialReason {
     ProviderSuspended,
     /// The provider registry could not be asked; access fails closed.
     RegistryUnavailable,
+    /// The provider was suspended after this grant was given. A reinstatement does not revive
+    /// it: the patient must grant again.
+    SuspendedSinceGrant,
+    /// A provider may correct (supersede) only records it wrote itself; the patient may
+    /// correct any.
+    NotRecordAuthor,
+    /// The accessor's provider role may not do this (e.g. a score signer bound to a Doctor).
+    RoleNotPermitted,
 }
 
 /// The outcome of an access decision. A denial is a successful, audited outcome, not a revert.
@@ -344,9 +368,13 @@ pub enum AddRecordOutcome {
     /// The record was anchored with this id.
     #[codec(index = 0)]
     Added(RecordId),
-    /// The caller may not write this category for this patient.
+    /// The caller may not write this category for this patient (audited).
     #[codec(index = 1)]
     Denied(DenialReason),
+    /// A provider's write was allowed but its input is invalid: nothing was anchored, and the
+    /// attempt stays audited (a provider's `add_record` never reverts after its decision).
+    #[codec(index = 2)]
+    Rejected(RecordsError),
 }
 
 /// One page of a paginated query.
@@ -361,7 +389,7 @@ pub struct Page<T> {
 }
 
 /// Checks a record locator: non-empty, at most [`MAX_LOCATOR_LEN`] bytes, printable ASCII
-/// without spaces, of the form `scheme://rest` with a lower-case scheme.
+/// without spaces, of the form `scheme://rest` with a scheme of [`LOCATOR_SCHEMES`].
 pub fn check_locator(locator: &[u8]) -> Result<(), RecordsError> {
     if locator.is_empty() {
         return Err(RecordsError::LocatorEmpty);
@@ -374,12 +402,11 @@ pub fn check_locator(locator: &[u8]) -> Result<(), RecordsError> {
     }
     let scheme_end = locator.windows(3).position(|w| w == b"://").ok_or(RecordsError::LocatorInvalid)?;
     let (scheme, rest) = locator.split_at(scheme_end);
-    let scheme_ok = scheme.first().is_some_and(u8::is_ascii_lowercase)
-        && scheme
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.'));
-    if !scheme_ok || rest.len() <= 3 {
+    if rest.len() <= 3 {
         return Err(RecordsError::LocatorInvalid);
+    }
+    if !LOCATOR_SCHEMES.contains(&scheme) {
+        return Err(RecordsError::LocatorSchemeNotAllowed);
     }
     Ok(())
 }
@@ -420,19 +447,40 @@ mod tests {
     }
 
     #[test]
+    fn first_release_provider_entries_decode_without_suspension() {
+        use ink::scale::{DecodeAll, Encode};
+        let v1 = (ProviderRole::Lab, ProviderStatus::Active, 7u32).encode();
+        let info = ProviderInfo::decode_all(&mut &v1[..]).unwrap();
+        assert_eq!(info.suspended_at, None);
+        assert_eq!(info.registered_at, 7);
+        let v2 = ProviderInfo { suspended_at: Some(9), ..info };
+        assert_eq!(ProviderInfo::decode_all(&mut &v2.encode()[..]), Ok(v2));
+        assert_eq!(Some(v2).encode().len(), 1 + 1 + 1 + 4 + 5);
+        assert_eq!(Option::<ProviderInfo>::decode_all(&mut &Some(v2).encode()[..]), Ok(Some(v2)));
+    }
+
+    #[test]
     fn locators_are_checked() {
         assert_eq!(check_locator(b"ipfs://bafybeigdyrzt5"), Ok(()));
         assert_eq!(check_locator(b"https://ehr.example/doc/1"), Ok(()));
-        assert_eq!(check_locator(b"file://store/ab12"), Ok(()));
+        assert_eq!(check_locator(b"vault://ab12"), Ok(()));
+        assert_eq!(check_locator(b"ar://tx"), Ok(()));
+        assert_eq!(check_locator(b"s3://bucket/key"), Ok(()));
+        for refused in [&b"file:///etc/passwd"[..], b"javascript://x%0Aalert(1)", b"data://text", b"http://x"] {
+            assert_eq!(check_locator(refused), Err(RecordsError::LocatorSchemeNotAllowed), "{refused:?}");
+        }
         assert_eq!(check_locator(b""), Err(RecordsError::LocatorEmpty));
         assert_eq!(check_locator(&[b'a'; 129]), Err(RecordsError::LocatorTooLong));
         let mut max = b"ipfs://".to_vec();
         max.resize(MAX_LOCATOR_LEN, b'x');
         assert_eq!(check_locator(&max), Ok(()));
         for bad in
-            [&b"no-scheme"[..], b"ipfs:// x", b"IPFS://x", b"://x", b"ipfs://", b"ipfs\n://x", b"1p://x"]
+            [&b"no-scheme"[..], b"ipfs:// x", b"://", b"ipfs://", b"ipfs\n://x"]
         {
             assert_eq!(check_locator(bad), Err(RecordsError::LocatorInvalid), "{bad:?}");
+        }
+        for unknown in [&b"IPFS://x"[..], b"://x", b"1p://x"] {
+            assert_eq!(check_locator(unknown), Err(RecordsError::LocatorSchemeNotAllowed), "{unknown:?}");
         }
     }
 }

@@ -18,6 +18,12 @@ pub type Signature = [u8; 64];
 pub const SCORE_SIGNING_CONTEXT: &[u8] = b"ehr-on-ink/risk-scores/v1";
 /// Largest batch `submit_scores` accepts.
 pub const MAX_BATCH: u32 = 128;
+/// Largest step between a signer's last accepted nonce and a new one. The oracle's
+/// block-position nonces (`block << 16 | index`, below 2^48) always fit; a single attestation
+/// signed with `u64::MAX` is refused instead of ending the signer.
+pub const MAX_NONCE_STEP: u64 = 1 << 48;
+/// How far an attestation's `computed_at` may lie after the block's timestamp, in ms.
+pub const MAX_CLOCK_SKEW_MS: u64 = 10 * 60 * 1000;
 /// Risk is expressed in parts per million: 1_000_000 = 100 %.
 pub const PPM: u32 = 1_000_000;
 
@@ -84,7 +90,8 @@ impl AttestationBatch {
     }
 }
 
-/// The latest accepted score of a patient for a model.
+/// The latest accepted score of a patient for a model: the newest by `computed_at`, ties broken
+/// by the higher signer key, then the higher nonce, whatever order they were submitted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[ink::scale_derive(Encode, Decode, TypeInfo)]
 #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
@@ -103,6 +110,13 @@ pub struct StoredScore {
     pub nonce: u64,
     /// Block in which it was accepted.
     pub accepted_at: BlockNumber,
+}
+
+impl StoredScore {
+    /// The order in which scores replace each other as the latest.
+    pub fn recency(&self) -> (u64, SignerKey, u64) {
+        (self.computed_at, self.signer, self.nonce)
+    }
 }
 
 /// A registered oracle signer.
@@ -129,4 +143,6 @@ pub enum InputCheck {
     NotAnchored,
     /// The accessor may not read the record's category.
     Denied(crate::DenialReason),
+    /// The record has been corrected by a newer one.
+    Superseded,
 }

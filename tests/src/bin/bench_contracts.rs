@@ -175,7 +175,7 @@ fn main() {
     };
     let (signature, batch) = batch_of(&mut b, 1);
     let call = b.ehr.submit_score(stranger, &batch, signature);
-    b.row(s, "submit_score", call).unwrap();
+    b.row(s, "submit_score", call).unwrap().unwrap();
     for (size, label) in [
         (1, "submit_scores (batch of 1)"),
         (10, "submit_scores (batch of 10)"),

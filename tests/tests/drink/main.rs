@@ -4,10 +4,12 @@
 mod audit;
 mod consent;
 mod flat_weights;
+mod holes;
 mod records;
 mod registry;
 mod scores;
 mod seed;
+mod upgrade;
 
 use ehr_sandbox::{Call, EhrEvent};
 
@@ -35,4 +37,22 @@ pub fn assert_err<T: std::fmt::Debug, E: std::fmt::Debug + PartialEq>(call: &Cal
     }
     assert!(call.reverted, "an Err call must revert its state changes");
     assert!(call.events.is_empty() && call.raw_events.is_empty(), "a reverted call leaves no events");
+}
+
+/// Asserts a `submit_score` call kept the attestation's refusal on chain: `Ok(Err(reason))`, not
+/// reverted, with exactly one `ScoreRefused` event naming the reason.
+#[track_caller]
+pub fn assert_refused<E: std::fmt::Debug>(
+    call: &Call<Result<Result<(), ehr_types::ScoreError>, E>>,
+    reason: ehr_types::ScoreError,
+) {
+    match &call.value {
+        Ok(Err(actual)) => assert_eq!(actual, &reason),
+        other => panic!("expected Ok(Err({reason:?})), got {other:?}"),
+    }
+    assert!(!call.reverted, "a kept refusal must not revert");
+    match call.events.as_slice() {
+        [EhrEvent::ScoreRefused(refused)] => assert_eq!(refused.reason, reason),
+        other => panic!("expected one ScoreRefused event, got {other:?}"),
+    }
 }

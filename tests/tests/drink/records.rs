@@ -3,7 +3,7 @@
 
 use ehr_sandbox::{ehr::doc_hash, Ehr, EhrEvent};
 use ehr_types::{
-    events::*, AccessDecision, AccessMode, AddRecordOutcome, DenialReason, RecordCategory, RecordsError,
+    events::*, AccessDecision, AccessMode, AddRecordOutcome, DenialReason, ProviderRole, RecordCategory, RecordsError,
     Scope, MAX_LOCATOR_LEN,
 };
 
@@ -118,6 +118,7 @@ fn bad_record_inputs_are_refused_with_their_reason() {
     assert_err(&add(doc_hash(1), &[b'a'; MAX_LOCATOR_LEN + 1]), RecordsError::LocatorTooLong);
     assert_err(&add(doc_hash(1), &vec![b'a'; 4 * 1024]), RecordsError::LocatorTooLong);
     assert_err(&add(doc_hash(1), b"just a path"), RecordsError::LocatorInvalid);
+    assert_err(&add(doc_hash(1), b"file:///etc/passwd"), RecordsError::LocatorSchemeNotAllowed);
     assert_err(&add(doc_hash(1), b"ipfs://caf\xc3\xa9"), RecordsError::LocatorInvalid);
     assert_err(&add([0; 32], LOCATOR), RecordsError::InvalidContentHash);
     let mut longest = b"https://".to_vec();
@@ -233,8 +234,11 @@ fn unknown_patient_is_refused() {
     let mut ehr = Ehr::with_cast();
     let (doctor, stranger) = (ehr.doctor, ehr.stranger);
     assert_eq!(ehr.patient_entry(stranger), None);
+    // A provider's attempt is audited before anything else: a denial, not a revert.
     let call = ehr.add_record(doctor, stranger, RecordCategory::LabResult, doc_hash(1), LOCATOR, None);
-    assert_err(&call, RecordsError::PatientNotRegistered);
+    assert_eq!(call.value, Ok(AddRecordOutcome::Denied(DenialReason::PatientNotRegistered)));
+    assert!(!call.reverted);
+    assert_eq!(call.events.len(), 1, "the AccessRequested event");
     assert_err(&ehr.record(doctor, stranger, 0), RecordsError::PatientNotRegistered);
 }
 
@@ -246,7 +250,7 @@ fn access_decision_previews_without_auditing() {
     let records = ehr.records.clone();
     let decide = |ehr: &mut Ehr, accessor, category, mode| {
         let call: ehr_sandbox::Call<AccessDecision> =
-            ehr.chain.call(&records, stranger, "access_decision", (patient, accessor, category, mode));
+            ehr.chain.call(&records, stranger, "ConsentCheck::access_decision", (patient, accessor, category, mode));
         assert!(call.events.is_empty(), "a preview is not an access and leaves no audit event");
         call.value
     };
@@ -288,7 +292,7 @@ fn check_inputs_reports_anchor_and_consent_per_item() {
         (other_patient, doc_hash(3)),
     ];
     let call: ehr_sandbox::Call<Result<Vec<InputCheck>, RecordsError>> =
-        ehr.chain.call(&records, doctor, "check_inputs", (doctor, items.clone()));
+        ehr.chain.call(&records, doctor, "ConsentCheck::check_inputs", (doctor, ProviderRole::Doctor, items.clone()));
     assert_eq!(
         call.value,
         Ok(vec![
@@ -300,10 +304,10 @@ fn check_inputs_reports_anchor_and_consent_per_item() {
     );
     ehr.suspend_provider(admin, doctor).value.unwrap();
     let call: ehr_sandbox::Call<Result<Vec<InputCheck>, RecordsError>> =
-        ehr.chain.call(&records, doctor, "check_inputs", (doctor, items[..1].to_vec()));
+        ehr.chain.call(&records, doctor, "ConsentCheck::check_inputs", (doctor, ProviderRole::Doctor, items[..1].to_vec()));
     assert_eq!(call.value, Ok(vec![InputCheck::Denied(DenialReason::ProviderSuspended)]));
     let too_many = vec![(patient, doc_hash(1)); MAX_BATCH as usize + 1];
     let call: ehr_sandbox::Call<Result<Vec<InputCheck>, RecordsError>> =
-        ehr.chain.call(&records, doctor, "check_inputs", (doctor, too_many));
+        ehr.chain.call(&records, doctor, "ConsentCheck::check_inputs", (doctor, ProviderRole::Doctor, too_many));
     assert_err(&call, RecordsError::BatchTooLarge);
 }

@@ -12,7 +12,7 @@ use ehr_types::{
 
 use crate::{assert_included, assert_refused, id, work_dir, EhrEvent, Suite};
 
-const LOCATOR: &[u8] = b"file://0001.json";
+const LOCATOR: &[u8] = b"vault://0001";
 
 /// One measured call: what the dry-run asked for and what the inclusion cost.
 struct Measured {

@@ -1,0 +1,277 @@
+//! Upgrades in place: the first release (`tests/fixtures/v1`, storage version 1) deployed and
+//! filled, upgraded to the current code by the chain's root, migrated; every record, grant and
+//! score still there and every message working. Then the current code's own time-locked
+//! upgrade path: governance only, the time-lock, cancellation, and a downgrade refused.
+
+use ed25519_dalek::SigningKey;
+use ehr_sandbox::{
+    ehr::{doc_hash, sign_batch, UPGRADE_DELAY},
+    Contract, Ehr, EhrEvent,
+};
+use ehr_types::{
+    api::{MigrationStatus, UpgradeError, DEFAULT_UPGRADE_DELAY},
+    events::*,
+    scores::{ScoreAttestation, ScoreBand, SignerInfo, StoredScore},
+    AccessDecision, AddRecordOutcome, Grant, Page, Patient, ProviderInfo, ProviderRole, Record, RecordCategory,
+    RecordsError, Scope, ScoreError,
+};
+use ink::primitives::{AccountId, Hash};
+
+const MODEL: [u8; 32] = [0x3c; 32];
+const LOCATOR: &[u8] = b"ipfs://bafkreiupgrade";
+
+/// Everything a user put into the suite, read back through queries both releases share.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    patient: Option<Patient>,
+    records: Result<Page<Record>, RecordsError>,
+    grants: Result<Page<(AccountId, Grant)>, RecordsError>,
+    doctor_grant: Result<Grant, RecordsError>,
+    doctor_reads: Result<Page<Record>, RecordsError>,
+    score: Result<Option<StoredScore>, ScoreError>,
+    signer: Option<SignerInfo>,
+    doctor: Option<ProviderInfo>,
+    counts: (u32, u32),
+    model_approved: bool,
+}
+
+struct Cast {
+    oracle: AccountId,
+    key: SigningKey,
+}
+
+fn attestation(patient: AccountId, input: u32, nonce: u64, computed_at: u64) -> ScoreAttestation {
+    ScoreAttestation {
+        patient,
+        model_hash: MODEL,
+        input_hash: doc_hash(input),
+        risk_ppm: 81_000,
+        band: ScoreBand::Intermediate,
+        computed_at,
+        nonce,
+    }
+}
+
+/// Fills a suite with providers, patients, records (a correction and a provider's record),
+/// grants and an accepted score, using only messages the first release has.
+fn fill(ehr: &mut Ehr) -> Cast {
+    let (admin, patient, other, doctor, lab) = (ehr.admin, ehr.patient, ehr.other_patient, ehr.doctor, ehr.lab);
+    let oracle = ehr.chain.account("oracle");
+    ehr.register_provider(admin, doctor, ProviderRole::Doctor).value.unwrap();
+    ehr.register_provider(admin, lab, ProviderRole::Lab).value.unwrap();
+    ehr.register_provider(admin, oracle, ProviderRole::Analytics).value.unwrap();
+    ehr.register_patient(patient).value.unwrap();
+    ehr.register_patient(other).value.unwrap();
+    ehr.add_record(patient, patient, RecordCategory::Summary, doc_hash(1), LOCATOR, None).value.unwrap();
+    ehr.add_record(patient, patient, RecordCategory::LabResult, doc_hash(2), LOCATOR, None).value.unwrap();
+    ehr.add_record(patient, patient, RecordCategory::LabResult, doc_hash(3), LOCATOR, Some(1)).value.unwrap();
+    ehr.grant_access(patient, doctor, Scope::read(&[RecordCategory::LabResult, RecordCategory::Summary]), Some(10_000))
+        .value
+        .unwrap();
+    ehr.grant_access(patient, lab, Scope::read_write(&[RecordCategory::LabResult]), None).value.unwrap();
+    ehr.grant_access(patient, oracle, Scope::read(&[RecordCategory::Summary]), None).value.unwrap();
+    let call = ehr.add_record(lab, patient, RecordCategory::LabResult, doc_hash(4), LOCATOR, None);
+    assert_eq!(call.value, Ok(AddRecordOutcome::Added(3)));
+    let key = SigningKey::from_bytes(&[42; 32]);
+    ehr.add_signer(admin, key.verifying_key().to_bytes(), oracle).value.unwrap();
+    ehr.approve_model(admin, MODEL).value.unwrap();
+    let batch = ehr.batch(key.verifying_key().to_bytes(), vec![attestation(patient, 1, 7, 1_718_000_000_000)]);
+    let relayer = ehr.stranger;
+    assert_eq!(ehr.submit_scores(relayer, &batch, sign_batch(&key, &batch)).value, Ok(vec![Ok(())]));
+    Cast { oracle, key }
+}
+
+fn snapshot(ehr: &mut Ehr) -> Snapshot {
+    let (patient, doctor, stranger) = (ehr.patient, ehr.doctor, ehr.stranger);
+    let (registry, records) = (ehr.registry.clone(), ehr.records.clone());
+    Snapshot {
+        patient: ehr.patient_entry(patient),
+        records: ehr.records_page(patient, patient, 0, 50).value,
+        grants: ehr.grants_page(patient, 0, 50).value,
+        doctor_grant: ehr.grant_of(doctor, patient, doctor).value,
+        doctor_reads: ehr.records_page(doctor, patient, 0, 50).value,
+        score: ehr.latest_score(patient, patient, MODEL).value,
+        signer: ehr.signer_info(SigningKey::from_bytes(&[42; 32]).verifying_key().to_bytes()),
+        doctor: ehr.chain.call(&registry, stranger, provider_label(&registry), doctor).value,
+        counts: (ehr.chain.call(&records, stranger, "patient_count", ()).value, ehr.provider_count()),
+        model_approved: ehr.is_model_approved(MODEL),
+    }
+}
+
+/// The label of the registry's provider query: `provider` in the first release, a
+/// `ProviderDirectory` trait message since.
+fn provider_label(registry: &Contract) -> &'static str {
+    if std::panic::catch_unwind(|| registry.selector("provider")).is_ok() {
+        "provider"
+    } else {
+        "ProviderDirectory::provider"
+    }
+}
+
+#[test]
+fn first_release_is_upgraded_in_place_and_keeps_every_record_grant_and_score() {
+    let mut ehr = Ehr::deploy_v1();
+    let cast = fill(&mut ehr);
+    let before = snapshot(&mut ehr);
+    assert_eq!(before.records.as_ref().unwrap().items.len(), 4);
+    assert_eq!(before.grants.as_ref().unwrap().items.len(), 3);
+    assert!(before.score.as_ref().unwrap().is_some());
+    let v1_codes: Vec<[u8; 32]> =
+        [&ehr.registry, &ehr.records, &ehr.scores].map(|c| c.clone()).iter().map(|c| ehr.chain.code_hash_of(c)).collect();
+
+    // The first release has no upgrade message: only the chain's root can switch its code.
+    let current_registry = ehr.chain.upload("provider_registry", ehr.admin);
+    let registry = ehr.registry.clone();
+    let refused = ehr.chain.set_code_as(Some(ehr.admin), &registry, current_registry);
+    assert!(refused.unwrap_err().contains("BadOrigin"), "a signed origin cannot set code");
+
+    let migrations = ehr.upgrade_by_root();
+    for call in &migrations {
+        assert_ok(call, MigrationStatus { from: 1, to: 2, done: true });
+        assert_eq!(
+            call.events,
+            vec![EhrEvent::StorageMigrated(StorageMigrated { from_version: 1, to_version: 2 })]
+        );
+    }
+    for contract in [ehr.registry.clone(), ehr.records.clone(), ehr.scores.clone()] {
+        assert_eq!(ehr.storage_version(&contract), 2);
+        assert_eq!(ehr.upgrade_state(&contract), (None, DEFAULT_UPGRADE_DELAY));
+        assert!(!v1_codes.contains(&ehr.chain.code_hash_of(&contract)), "{} runs the new code", contract.name);
+    }
+    // Migrating again is a no-op.
+    let registry = ehr.registry.clone();
+    assert_eq!(ehr.migrate(&registry, ehr.stranger, 1).value, Ok(MigrationStatus { from: 2, to: 2, done: true }));
+
+    let after = snapshot(&mut ehr);
+    assert_eq!(after, before, "every record, grant and score is still there");
+
+    every_message_works(&mut ehr, &cast);
+}
+
+/// After the upgrade every message of every contract works on the old data.
+fn every_message_works(ehr: &mut Ehr, cast: &Cast) {
+    let (admin, patient, doctor, lab, stranger, other) =
+        (ehr.admin, ehr.patient, ehr.doctor, ehr.lab, ehr.stranger, ehr.other_patient);
+    // Registry.
+    let newcomer = ehr.chain.account("newcomer");
+    assert_eq!(ehr.register_provider(admin, newcomer, ProviderRole::Pharmacy).value, Ok(()));
+    assert_eq!(ehr.suspend_provider(admin, newcomer).value, Ok(()));
+    assert_eq!(ehr.reinstate_provider(admin, newcomer).value, Ok(()));
+    assert_eq!(ehr.provider(doctor).unwrap().suspended_at, None, "first-release entries decode");
+    assert_eq!(ehr.registry_admin(), admin);
+    // Records: old grants and records in use.
+    assert_eq!(
+        ehr.request_access(doctor, patient, RecordCategory::LabResult).value,
+        Ok(AccessDecision::Granted)
+    );
+    assert_eq!(
+        ehr.add_record(lab, patient, RecordCategory::LabResult, doc_hash(5), LOCATOR, Some(3)).value,
+        Ok(AddRecordOutcome::Added(4)),
+        "the lab corrects its own first-release record"
+    );
+    assert_eq!(
+        ehr.add_record(patient, patient, RecordCategory::Summary, doc_hash(6), LOCATOR, None).value,
+        Ok(AddRecordOutcome::Added(5))
+    );
+    assert_eq!(ehr.grant_access(other, doctor, Scope::read(&[RecordCategory::Vitals]), None).value, Ok(()));
+    assert_eq!(ehr.revoke_access(patient, lab).value, Ok(()));
+    assert_eq!(ehr.grants_page(patient, 0, 50).value.unwrap().items.len(), 2);
+    assert_eq!(ehr.grant_of(stranger, patient, doctor).value.unwrap().expires_at, Some(10_000));
+    // Scores: the signer's nonce carried over; a new score of the new document replaces the old.
+    let signer = cast.key.verifying_key().to_bytes();
+    let now = ehr.chain.timestamp();
+    let batch = ehr.batch(signer, vec![attestation(patient, 7, 7, now)]);
+    assert_eq!(ehr.submit_score(stranger, &batch, sign_batch(&cast.key, &batch)).value, Ok(Err(ScoreError::StaleNonce)));
+    ehr.add_record(patient, patient, RecordCategory::Summary, doc_hash(7), LOCATOR, None).value.unwrap();
+    let batch = ehr.batch(signer, vec![attestation(patient, 7, 8, now)]);
+    assert_eq!(ehr.submit_score(stranger, &batch, sign_batch(&cast.key, &batch)).value, Ok(Ok(())));
+    assert_eq!(ehr.latest_score(doctor, patient, MODEL).value.unwrap().unwrap().input_hash, doc_hash(7));
+    assert_eq!(ehr.signer_info(signer).unwrap().account, cast.oracle);
+    assert_eq!(ehr.approve_model(admin, [1; 32]).value, Ok(()));
+    assert_eq!(ehr.scores_admin_call(admin, "propose_admin", Some(doctor)).value, Ok(()));
+    assert_eq!(ehr.scores_admin_call(doctor, "accept_admin", None).value, Ok(()));
+    assert_eq!(ehr.scores_admin(), doctor);
+}
+
+/// The current code's own path: governance only, time-locked, cancellable; a downgrade (here
+/// to the first release, which has no `migrate`) is refused and leaves the code as it was.
+#[test]
+fn upgrades_are_governed_time_locked_and_refuse_a_downgrade() {
+    let mut ehr = Ehr::with_cast();
+    let (admin, stranger, doctor) = (ehr.admin, ehr.stranger, ehr.doctor);
+    let v1_registry = {
+        let wasm = ehr_sandbox::load_bundle_from(&ehr_sandbox::v1_fixtures_dir().join("provider_registry.contract")).wasm;
+        ehr.chain.upload_wasm(wasm, admin)
+    };
+    for name in ["provider_registry", "patient_records", "risk_scores"] {
+        let contract = ehr.contract(name);
+        let current = ehr.chain.code_hash_of(&contract);
+        assert_eq!(ehr.storage_version(&contract), 2);
+        assert_eq!(ehr.upgrade_state(&contract), (None, UPGRADE_DELAY));
+        // Governance only (for the records contract: the registry's admin).
+        for outsider in [stranger, doctor] {
+            let call = ehr.schedule_upgrade(&contract, outsider, current);
+            assert_eq!(call.value, Err(UpgradeError::NotGovernance), "{name}");
+            assert_eq!(ehr.apply_upgrade(&contract, outsider).value, Err(UpgradeError::NotGovernance));
+            assert_eq!(ehr.cancel_upgrade(&contract, outsider).value, Err(UpgradeError::NotGovernance));
+        }
+        assert_eq!(ehr.apply_upgrade(&contract, admin).value, Err(UpgradeError::NoUpgradeScheduled));
+        assert_eq!(ehr.cancel_upgrade(&contract, admin).value, Err(UpgradeError::NoUpgradeScheduled));
+
+        // Scheduled, announced, cancelled.
+        let now = ehr.chain.block_number();
+        let call = ehr.schedule_upgrade(&contract, admin, current);
+        let not_before = now + UPGRADE_DELAY;
+        assert_eq!(call.value, Ok(not_before));
+        assert_eq!(
+            call.events,
+            vec![EhrEvent::UpgradeScheduled(UpgradeScheduled { code_hash: Hash::from(current), not_before })]
+        );
+        assert_eq!(ehr.schedule_upgrade(&contract, admin, current).value, Err(UpgradeError::UpgradeAlreadyScheduled));
+        let call = ehr.cancel_upgrade(&contract, admin);
+        assert_eq!(call.events, vec![EhrEvent::UpgradeCancelled(UpgradeCancelled { code_hash: Hash::from(current) })]);
+
+        // Re-applying the current code: waits for the time-lock, then switches and migrates.
+        let not_before = ehr.schedule_upgrade(&contract, admin, current).value.unwrap();
+        assert_eq!(ehr.apply_upgrade(&contract, admin).value, Err(UpgradeError::TimeLocked(not_before)));
+        ehr.chain.advance_blocks(UPGRADE_DELAY);
+        let call = ehr.apply_upgrade(&contract, admin);
+        assert_eq!(call.value, Ok(MigrationStatus { from: 2, to: 2, done: true }), "{name}");
+        assert!(call.events.contains(&EhrEvent::UpgradeApplied(UpgradeApplied {
+            code_hash: Hash::from(current),
+            from_version: 2,
+            to_version: 2
+        })));
+
+        // A downgrade to the first release's code is refused as a whole.
+        let v1 = match name {
+            "provider_registry" => v1_registry,
+            _ => {
+                let fixture = ehr_sandbox::v1_fixtures_dir().join(format!("{name}.contract"));
+                let wasm = ehr_sandbox::load_bundle_from(&fixture).wasm;
+                ehr.chain.upload_wasm(wasm, admin)
+            }
+        };
+        ehr.schedule_upgrade(&contract, admin, v1).value.unwrap();
+        ehr.chain.advance_blocks(UPGRADE_DELAY);
+        let call = ehr.apply_upgrade(&contract, admin);
+        assert_eq!(call.value, Err(UpgradeError::NewCodeRefused), "{name}");
+        assert!(call.reverted);
+        assert_eq!(ehr.chain.code_hash_of(&contract), current, "{name} still runs the current code");
+        assert_eq!(ehr.upgrade_state(&contract).0.map(|p| p.code_hash), Some(Hash::from(v1)), "still scheduled");
+        ehr.cancel_upgrade(&contract, admin).value.unwrap();
+    }
+    // Everything still works after the refused downgrades.
+    let patient = ehr.patient;
+    assert_eq!(
+        ehr.add_record(patient, patient, RecordCategory::Vitals, doc_hash(1), LOCATOR, None).value,
+        Ok(AddRecordOutcome::Added(0))
+    );
+    assert_eq!(ehr.provider(doctor).unwrap().role, ProviderRole::Doctor);
+}
+
+#[track_caller]
+fn assert_ok<T: std::fmt::Debug + PartialEq>(call: &ehr_sandbox::Call<Result<T, UpgradeError>>, value: T) {
+    assert_eq!(call.value.as_ref().ok(), Some(&value), "{:?}", call.value);
+    assert!(!call.reverted);
+}
