@@ -44,9 +44,15 @@ pub async fn deploy(
             .collect::<Result<_>>()?
     };
     let setup = OracleSetup { signer_key: key.public(), account, models };
-    let (deployment, log) =
-        deploy::deploy_or_reuse(&node, &chain.artifacts, &admin, &chain.deployment, upgrade_delay, Some(&setup))
-            .await?;
+    let (deployment, log) = deploy::deploy_or_reuse(
+        &node,
+        &chain.artifacts,
+        &admin,
+        &chain.deployment,
+        upgrade_delay,
+        Some(&setup),
+    )
+    .await?;
     for line in log {
         println!("  {line}");
     }

@@ -180,7 +180,7 @@ impl Deployment {
 
 /// Uploads (if needed) and instantiates contract `name` from `artifacts/NAME.contract` with
 /// `constructor` and its arguments in cargo-contract's text form; returns address and code hash.
-async fn instantiate(
+pub async fn instantiate(
     node: &Node,
     artifacts: &Path,
     admin: &Keypair,
@@ -189,28 +189,9 @@ async fn instantiate(
     salt: &[u8],
     log: &mut Vec<String>,
 ) -> Result<DeployedContract> {
+    let code_hash = upload(node, artifacts, admin, name, log).await?;
     let bundle = artifacts.join(format!("{name}.contract"));
-    if !bundle.exists() {
-        bail!("{} is missing; build the contracts first (scripts/build-contracts.sh)", bundle.display());
-    }
-    let opts = || {
-        ExtrinsicOptsBuilder::<NodeConfig, DefaultEnvironment, Keypair>::new(admin.clone())
-            .file(Some(bundle.clone()))
-            .url(url_of(node))
-            .done()
-    };
-    let upload = UploadCommandBuilder::new(opts())
-        .done()
-        .await
-        .with_context(|| format!("preparing the upload of {name}"))?;
-    let code_hash = upload.code().code_hash();
-    if node_has_code(node, code_hash).await? {
-        log.push(format!("{name}: code 0x{} already on chain", hex::encode(code_hash)));
-    } else {
-        upload.upload_code().await.map_err(|err| anyhow!("uploading {name}: {err}"))?;
-        log.push(format!("{name}: uploaded code 0x{}", hex::encode(code_hash)));
-    }
-    let exec = InstantiateCommandBuilder::new(opts())
+    let exec = InstantiateCommandBuilder::new(extrinsic_opts(node, admin, &bundle))
         .constructor("new")
         .args(args)
         .salt(Some(salt.to_vec().into()))
@@ -221,6 +202,43 @@ async fn instantiate(
     let address = to_account(&result.contract_address);
     log.push(format!("{name}: instantiated at {}", ss58(&address)));
     Ok(DeployedContract { address: ss58(&address), code_hash: to_hex(&code_hash) })
+}
+
+/// Uploads the code of `artifacts/NAME.contract` unless the chain has it; returns its hash.
+pub async fn upload(
+    node: &Node,
+    artifacts: &Path,
+    signer: &Keypair,
+    name: &str,
+    log: &mut Vec<String>,
+) -> Result<[u8; 32]> {
+    let bundle = artifacts.join(format!("{name}.contract"));
+    if !bundle.exists() {
+        bail!("{} is missing; build the contracts first (scripts/build-contracts.sh)", bundle.display());
+    }
+    let upload = UploadCommandBuilder::new(extrinsic_opts(node, signer, &bundle))
+        .done()
+        .await
+        .with_context(|| format!("preparing the upload of {name}"))?;
+    let code_hash = upload.code().code_hash();
+    if node_has_code(node, code_hash).await? {
+        log.push(format!("{name}: code 0x{} already on chain", hex::encode(code_hash)));
+    } else {
+        upload.upload_code().await.map_err(|err| anyhow!("uploading {name}: {err}"))?;
+        log.push(format!("{name}: uploaded code 0x{}", hex::encode(code_hash)));
+    }
+    Ok(code_hash)
+}
+
+fn extrinsic_opts(
+    node: &Node,
+    signer: &Keypair,
+    bundle: &Path,
+) -> contract_extrinsics::extrinsic_opts::ExtrinsicOpts<NodeConfig, DefaultEnvironment, Keypair> {
+    ExtrinsicOptsBuilder::<NodeConfig, DefaultEnvironment, Keypair>::new(signer.clone())
+        .file(Some(bundle.to_path_buf()))
+        .url(url_of(node))
+        .done()
 }
 
 fn url_of(node: &Node) -> url::Url {
@@ -255,7 +273,8 @@ pub async fn deploy_suite(
     );
     let delay = upgrade_delay.to_string();
     let registry =
-        instantiate(node, artifacts, admin, "provider_registry", vec![delay.clone()], &salt, &mut log).await?;
+        instantiate(node, artifacts, admin, "provider_registry", vec![delay.clone()], &salt, &mut log)
+            .await?;
     let records = instantiate(
         node,
         artifacts,
@@ -307,8 +326,10 @@ pub async fn register_oracle(
     let registry = deployment.contract(artifacts, "provider_registry")?;
     let admin_account = account_of(admin);
     // The oracle reads records as a provider: an active Analytics provider in the registry.
-    let provider: Option<ProviderInfo> =
-        node.dry_run(&registry, &admin_account, "ProviderDirectory::provider", &(oracle.account,)).await?.value;
+    let provider: Option<ProviderInfo> = node
+        .dry_run(&registry, &admin_account, "ProviderDirectory::provider", &(oracle.account,))
+        .await?
+        .value;
     match provider {
         Some(info) => {
             log.push(format!("oracle account already a provider ({:?}, {:?})", info.role, info.status))

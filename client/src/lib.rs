@@ -527,6 +527,64 @@ impl Node {
         })
     }
 
+    /// Switches the code of the contract at `contract` to `code_hash` as the chain's root:
+    /// `Sudo::sudo(Contracts::set_code)` signed by the sudo key (dev chains: //Alice). The way a
+    /// contract without an upgrade message of its own (the first release) is upgraded; on a
+    /// chain without sudo, the same call goes through governance. Checks that the code changed.
+    pub async fn sudo_set_code(
+        &self,
+        sudo: &Keypair,
+        contract: &AccountId,
+        code_hash: [u8; 32],
+    ) -> Result<Included> {
+        use subxt::dynamic::Value;
+        let set_code = Value::unnamed_variant(
+            "Contracts",
+            [Value::named_variant(
+                "set_code",
+                [
+                    (
+                        "dest",
+                        Value::unnamed_variant(
+                            "Id",
+                            [Value::from_bytes(AsRef::<[u8; 32]>::as_ref(contract))],
+                        ),
+                    ),
+                    ("code_hash", Value::from_bytes(code_hash)),
+                ],
+            )],
+        );
+        let payload = subxt::dynamic::tx("Sudo", "sudo", vec![set_code]);
+        let included = self.sign_and_watch(&payload, sudo, "Sudo::sudo(Contracts::set_code)").await?;
+        match self.contract_code_hash(contract).await? {
+            Some(now) if now == code_hash => Ok(included),
+            other => bail!(
+                "Contracts::set_code did not take effect (the signer is not the sudo key?); the contract runs {:?}",
+                other.map(hex::encode)
+            ),
+        }
+    }
+
+    /// `Contracts::set_code` signed by `signer` itself, not root: the chain refuses it
+    /// (`BadOrigin`). Only for showing that refusal.
+    pub async fn signed_set_code(
+        &self,
+        signer: &Keypair,
+        contract: &AccountId,
+        code_hash: [u8; 32],
+    ) -> Result<Included> {
+        use subxt::dynamic::Value;
+        let payload = subxt::dynamic::tx(
+            "Contracts",
+            "set_code",
+            vec![
+                Value::unnamed_variant("Id", [Value::from_bytes(AsRef::<[u8; 32]>::as_ref(contract))]),
+                Value::from_bytes(code_hash),
+            ],
+        );
+        self.sign_and_watch(&payload, signer, "Contracts::set_code").await
+    }
+
     /// Transfers `amount` from `signer` to `dest` (funding an oracle or test account).
     pub async fn transfer(&self, signer: &Keypair, dest: &AccountId, amount: Balance) -> Result<Included> {
         let payload = subxt::dynamic::tx(

@@ -538,7 +538,8 @@ mod patient_records {
             if accessor == patient {
                 return AccessDecision::Granted;
             }
-            let denial = match self.usable_grant(patient, accessor, category, mode, self.env().block_number()) {
+            let denial = match self.usable_grant(patient, accessor, category, mode, self.env().block_number())
+            {
                 Err(reason) => Some(reason),
                 Ok(grant) => provider_denial(&self.provider_info(accessor), &grant, None),
             };
@@ -622,12 +623,18 @@ mod patient_records {
     /// Why a provider holding `grant` may not use it now, given what the registry said: not
     /// registered, suspended, of another role than `role` (when one is required), or suspended
     /// since the grant was given.
-    fn provider_denial(info: &ProviderLookup, grant: &Grant, role: Option<ProviderRole>) -> Option<DenialReason> {
+    fn provider_denial(
+        info: &ProviderLookup,
+        grant: &Grant,
+        role: Option<ProviderRole>,
+    ) -> Option<DenialReason> {
         match info {
             Err(()) => Some(DenialReason::RegistryUnavailable),
             Ok(None) => Some(DenialReason::ProviderNotRegistered),
             Ok(Some(info)) if !info.is_active() => Some(DenialReason::ProviderSuspended),
-            Ok(Some(info)) if role.is_some_and(|role| role != info.role) => Some(DenialReason::RoleNotPermitted),
+            Ok(Some(info)) if role.is_some_and(|role| role != info.role) => {
+                Some(DenialReason::RoleNotPermitted)
+            }
             Ok(Some(info)) if info.suspended_at.is_some_and(|at| at >= grant.granted_at) => {
                 Some(DenialReason::SuspendedSinceGrant)
             }
@@ -774,7 +781,11 @@ mod patient_records {
         #[test]
         fn narrowing_never_widens() {
             let lab = RecordCategory::LabResult;
-            let old = Grant { scope: Scope::read_write(&[lab, RecordCategory::Vitals]), granted_at: 1, expires_at: Some(50) };
+            let old = Grant {
+                scope: Scope::read_write(&[lab, RecordCategory::Vitals]),
+                granted_at: 1,
+                expires_at: Some(50),
+            };
             assert!(narrows(&old, &Scope::read(&[lab]), Some(50)));
             assert!(narrows(&old, &Scope::read(&[lab]), Some(10)));
             assert!(!narrows(&old, &Scope::read(&[lab]), Some(51)));

@@ -19,7 +19,10 @@
 #[ink::contract]
 mod provider_registry {
     use ehr_types::{
-        api::{upgrade, MigrationStatus, PendingUpgrade, ProviderDirectory, UpgradeError, UpgradeState, Upgradeable},
+        api::{
+            upgrade, MigrationStatus, PendingUpgrade, ProviderDirectory, UpgradeError, UpgradeState,
+            Upgradeable,
+        },
         events::{
             AdminTransferProposed, AdminTransferred, ProviderRegistered, ProviderReinstated,
             ProviderSuspended,

@@ -27,10 +27,12 @@
 mod risk_scores {
     use ed25519_dalek::{Signature as Ed25519Signature, VerifyingKey};
     use ehr_types::{
-        api::{upgrade, ConsentCheck, MigrationStatus, PendingUpgrade, UpgradeError, UpgradeState, Upgradeable},
+        api::{
+            upgrade, ConsentCheck, MigrationStatus, PendingUpgrade, UpgradeError, UpgradeState, Upgradeable,
+        },
         events::{
-            AdminTransferProposed, AdminTransferred, ModelApproved, ModelRetired, ScoreAccepted, ScoreRefused,
-            SignerAdded, SignerRetired,
+            AdminTransferProposed, AdminTransferred, ModelApproved, ModelRetired, ScoreAccepted,
+            ScoreRefused, SignerAdded, SignerRetired,
         },
         scores::{
             AttestationBatch, InputCheck, Signature, SignerInfo, SignerKey, StoredScore, MAX_BATCH,

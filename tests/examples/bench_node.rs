@@ -36,7 +36,8 @@ async fn query<A: Encode, R: Decode>(
         "records" => {
             format!("records ({} items)", if args.encode().ends_with(&10u32.to_le_bytes()) { 10 } else { 50 })
         }
-        "check_inputs" => "check_inputs (100 items)".to_string(),
+        "ConsentCheck::check_inputs" => "check_inputs (100 items)".to_string(),
+        "ConsentCheck::access_decision" => "access_decision".to_string(),
         other => other.to_string(),
     };
     format!(
@@ -119,7 +120,10 @@ async fn main() {
         keypair("//Eve").unwrap(),
     );
     let id = account_of;
-    let (deployment, _) = deploy::deploy_suite(&node, &artifacts, &admin).await.expect("deploying");
+    let (deployment, _) =
+        deploy::deploy_suite(&node, &artifacts, &admin, ehr_types::api::DEFAULT_UPGRADE_DELAY)
+            .await
+            .expect("deploying");
     let registry = deployment.contract(&artifacts, "provider_registry").unwrap();
     let records = deployment.contract(&artifacts, "patient_records").unwrap();
     let scores = deployment.contract(&artifacts, "risk_scores").unwrap();
@@ -277,9 +281,30 @@ async fn main() {
             attestations: vec![attestation],
         };
         let signature = sign_batch(&key, &batch);
-        b.call::<_, R<(), Se>>(&scores, &oracle, "submit_score", "submit_score", (batch, signature)).await;
+        b.call::<_, R<R<(), Se>, Se>>(&scores, &oracle, "submit_score", "submit_score", (batch, signature))
+            .await;
     }
     b.call::<_, R<(), Se>>(&scores, &admin, "retire_model", "retire_model", (model,)).await;
+    b.call::<_, R<(), Se>>(&scores, &admin, "propose_admin", "propose_admin", (id(&lab),)).await;
+    b.call::<_, R<(), Se>>(&scores, &lab, "accept_admin", "accept_admin", ()).await;
+    // Upgrades: scheduling and cancelling (per contract), and an idempotent migrate.
+    use ehr_types::api::{MigrationStatus, UpgradeError as Ue};
+    for (contract, governance) in [(&registry, &admin), (&records, &admin), (&scores, &lab)] {
+        let code_hash: ink::primitives::Hash =
+            node.contract_code_hash(&contract.address).await.expect("code hash").expect("a contract").into();
+        b.call::<_, R<u32, Ue>>(
+            contract,
+            governance,
+            "schedule_upgrade",
+            "Upgradeable::schedule_upgrade",
+            (code_hash,),
+        )
+        .await;
+        b.call::<_, R<(), Ue>>(contract, governance, "cancel_upgrade", "Upgradeable::cancel_upgrade", ())
+            .await;
+        b.call::<_, R<MigrationStatus, Ue>>(contract, &patient, "migrate", "Upgradeable::migrate", (1u32,))
+            .await;
+    }
     b.call::<_, R<(), Rg>>(&registry, &admin, "propose_admin (again)", "propose_admin", (id(&lab),)).await;
     b.call::<_, R<(), Rg>>(&registry, &lab, "accept_admin", "accept_admin", ()).await;
 
@@ -287,14 +312,20 @@ async fn main() {
     let p = id(&patient);
     let q = &mut b.queries;
     q.push(
-        query::<_, Option<ehr_types::ProviderInfo>>(&node, &registry, &admin, "provider", (id(&doctor),))
-            .await,
+        query::<_, Option<ehr_types::ProviderInfo>>(
+            &node,
+            &registry,
+            &admin,
+            "ProviderDirectory::provider",
+            (id(&doctor),),
+        )
+        .await,
     );
     q.push(
         query::<_, bool>(&node, &registry, &admin, "is_active_provider", (id(&doctor), ProviderRole::Doctor))
             .await,
     );
-    q.push(query::<_, AccountId>(&node, &registry, &admin, "admin", ()).await);
+    q.push(query::<_, AccountId>(&node, &registry, &admin, "ProviderDirectory::admin", ()).await);
     q.push(query::<_, Option<AccountId>>(&node, &registry, &admin, "pending_admin", ()).await);
     q.push(query::<_, u32>(&node, &registry, &admin, "provider_count", ()).await);
     q.push(query::<_, Option<ehr_types::Patient>>(&node, &records, &patient, "patient", (p,)).await);
@@ -327,7 +358,7 @@ async fn main() {
             &node,
             &records,
             &patient,
-            "access_decision",
+            "ConsentCheck::access_decision",
             (p, id(&oracle), RecordCategory::Summary, ehr_types::AccessMode::Read),
         )
         .await,
@@ -338,8 +369,8 @@ async fn main() {
             &node,
             &records,
             &patient,
-            "check_inputs",
-            (id(&oracle), items),
+            "ConsentCheck::check_inputs",
+            (id(&oracle), ProviderRole::Analytics, items),
         )
         .await,
     );

@@ -70,17 +70,32 @@ impl Ehr {
     pub fn deploy_v1() -> Self {
         let mut chain = Chain::new();
         let admin = chain.account("admin");
-        let fixture = |name: &str| crate::load_bundle_from(&crate::v1_fixtures_dir().join(format!("{name}.contract")));
-        let registry = chain.deploy_bundle("provider_registry", fixture("provider_registry"), "new", &[], admin);
+        let fixture =
+            |name: &str| crate::load_bundle_from(&crate::v1_fixtures_dir().join(format!("{name}.contract")));
+        let registry =
+            chain.deploy_bundle("provider_registry", fixture("provider_registry"), "new", &[], admin);
         let registry_arg = crate::to_account32(registry.address).to_string();
-        let records = chain.deploy_bundle("patient_records", fixture("patient_records"), "new", &[registry_arg], admin);
+        let records =
+            chain.deploy_bundle("patient_records", fixture("patient_records"), "new", &[registry_arg], admin);
         let records_arg = crate::to_account32(records.address).to_string();
         let chain_arg = format!("0x{}", SANDBOX_CHAIN.iter().map(|b| format!("{b:02x}")).collect::<String>());
-        let scores = chain.deploy_bundle("risk_scores", fixture("risk_scores"), "new", &[records_arg, chain_arg], admin);
+        let scores = chain.deploy_bundle(
+            "risk_scores",
+            fixture("risk_scores"),
+            "new",
+            &[records_arg, chain_arg],
+            admin,
+        );
         Self::with_contracts(chain, admin, registry, records, scores)
     }
 
-    fn with_contracts(mut chain: Chain, admin: AccountId, registry: Contract, records: Contract, scores: Contract) -> Self {
+    fn with_contracts(
+        mut chain: Chain,
+        admin: AccountId,
+        registry: Contract,
+        records: Contract,
+        scores: Contract,
+    ) -> Self {
         Ehr {
             patient: chain.account("patient"),
             other_patient: chain.account("other patient"),
@@ -143,7 +158,11 @@ impl Ehr {
     }
 
     /// `Upgradeable::cancel_upgrade()` of `contract`.
-    pub fn cancel_upgrade(&mut self, contract: &Contract, caller: AccountId) -> Call<Result<(), UpgradeError>> {
+    pub fn cancel_upgrade(
+        &mut self,
+        contract: &Contract,
+        caller: AccountId,
+    ) -> Call<Result<(), UpgradeError>> {
         self.chain.call(contract, caller, "Upgradeable::cancel_upgrade", ())
     }
 

@@ -121,7 +121,11 @@ impl EhrEvent {
             }
             EhrEvent::PatientRegistered(e) => format!("PatientRegistered {}", a(&e.patient)),
             EhrEvent::ProfileCommitmentSet(e) => {
-                format!("ProfileCommitmentSet {} {:?}", a(&e.patient), e.commitment.as_ref().map(|c| short_hex(c)))
+                format!(
+                    "ProfileCommitmentSet {} {:?}",
+                    a(&e.patient),
+                    e.commitment.as_ref().map(|c| short_hex(c))
+                )
             }
             EhrEvent::RecordAdded(e) => format!(
                 "RecordAdded patient {} record {} {:?} sha256 {} by {}{}",
@@ -173,7 +177,9 @@ impl EhrEvent {
                 short_hex(e.code_hash.as_ref()),
                 e.not_before
             ),
-            EhrEvent::UpgradeCancelled(e) => format!("UpgradeCancelled code {}", short_hex(e.code_hash.as_ref())),
+            EhrEvent::UpgradeCancelled(e) => {
+                format!("UpgradeCancelled code {}", short_hex(e.code_hash.as_ref()))
+            }
             EhrEvent::UpgradeApplied(e) => format!(
                 "UpgradeApplied code {} storage v{} -> v{}",
                 short_hex(e.code_hash.as_ref()),

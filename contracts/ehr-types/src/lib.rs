@@ -466,7 +466,8 @@ mod tests {
         assert_eq!(check_locator(b"vault://ab12"), Ok(()));
         assert_eq!(check_locator(b"ar://tx"), Ok(()));
         assert_eq!(check_locator(b"s3://bucket/key"), Ok(()));
-        for refused in [&b"file:///etc/passwd"[..], b"javascript://x%0Aalert(1)", b"data://text", b"http://x"] {
+        for refused in [&b"file:///etc/passwd"[..], b"javascript://x%0Aalert(1)", b"data://text", b"http://x"]
+        {
             assert_eq!(check_locator(refused), Err(RecordsError::LocatorSchemeNotAllowed), "{refused:?}");
         }
         assert_eq!(check_locator(b""), Err(RecordsError::LocatorEmpty));
@@ -474,9 +475,7 @@ mod tests {
         let mut max = b"ipfs://".to_vec();
         max.resize(MAX_LOCATOR_LEN, b'x');
         assert_eq!(check_locator(&max), Ok(()));
-        for bad in
-            [&b"no-scheme"[..], b"ipfs:// x", b"://", b"ipfs://", b"ipfs\n://x"]
-        {
+        for bad in [&b"no-scheme"[..], b"ipfs:// x", b"://", b"ipfs://", b"ipfs\n://x"] {
             assert_eq!(check_locator(bad), Err(RecordsError::LocatorInvalid), "{bad:?}");
         }
         for unknown in [&b"IPFS://x"[..], b"://x", b"1p://x"] {

@@ -28,7 +28,10 @@ fn hole_1_a_refused_single_score_cannot_be_replayed_later() {
     f.ehr.add_record(other, other, RecordCategory::Summary, doc_hash(2), LOCATOR, None).value.unwrap();
     let batch = f.ehr.batch(f.signer(), vec![f.attestation(other, 2, 1)]);
     let signature = sign_batch(&f.key, &batch);
-    assert_refused(&f.ehr.submit_score(relayer, &batch, signature), ScoreError::NoConsent(DenialReason::NoGrant));
+    assert_refused(
+        &f.ehr.submit_score(relayer, &batch, signature),
+        ScoreError::NoConsent(DenialReason::NoGrant),
+    );
     assert_eq!(f.ehr.signer_info(f.signer()).unwrap().last_nonce, 1, "the refusal consumed the nonce");
 
     f.ehr.grant_access(other, oracle, Scope::read(&[RecordCategory::Summary]), None).value.unwrap();
@@ -131,7 +134,11 @@ fn hole_5_risk_scores_admin_hands_over_in_two_steps() {
     assert_eq!(f.ehr.scores_pending_admin(), Some(doctor));
     assert_err(&f.ehr.scores_admin_call(stranger, "accept_admin", None), ScoreError::NotPendingAdmin);
     let call = f.ehr.scores_admin_call(doctor, "accept_admin", None);
-    assert_ok(&call, (), vec![EhrEvent::AdminTransferred(AdminTransferred { previous: admin, admin: doctor })]);
+    assert_ok(
+        &call,
+        (),
+        vec![EhrEvent::AdminTransferred(AdminTransferred { previous: admin, admin: doctor })],
+    );
     assert_eq!((f.ehr.scores_admin(), f.ehr.scores_pending_admin()), (doctor, None));
     assert_err(&f.ehr.approve_model(admin, [9; 32]), ScoreError::NotAdmin);
     assert_eq!(f.ehr.approve_model(doctor, [9; 32]).value, Ok(()));
@@ -148,9 +155,14 @@ fn hole_6_a_provider_supersedes_only_its_own_records() {
     let mut ehr = Ehr::with_cast();
     let (patient, lab) = (ehr.patient, ehr.lab);
     let lab_results = [RecordCategory::LabResult];
-    ehr.grant_access(patient, lab, Scope { read: Default::default(), write: Scope::read(&lab_results).read }, None)
-        .value
-        .unwrap();
+    ehr.grant_access(
+        patient,
+        lab,
+        Scope { read: Default::default(), write: Scope::read(&lab_results).read },
+        None,
+    )
+    .value
+    .unwrap();
     ehr.add_record(patient, patient, RecordCategory::LabResult, doc_hash(1), LOCATOR, None).value.unwrap();
     let call = ehr.add_record(lab, patient, RecordCategory::LabResult, doc_hash(2), LOCATOR, Some(0));
     let denied = AccessDecision::Denied(DenialReason::NotRecordAuthor);
@@ -167,7 +179,10 @@ fn hole_6_a_provider_supersedes_only_its_own_records() {
     );
     assert_eq!(ehr.record(patient, patient, 0).value.unwrap().superseded_by, None);
     // Its own record it may correct, and the patient may correct the lab's.
-    assert_eq!(ehr.add_record(lab, patient, RecordCategory::LabResult, doc_hash(3), LOCATOR, None).value, Ok(AddRecordOutcome::Added(1)));
+    assert_eq!(
+        ehr.add_record(lab, patient, RecordCategory::LabResult, doc_hash(3), LOCATOR, None).value,
+        Ok(AddRecordOutcome::Added(1))
+    );
     assert_eq!(
         ehr.add_record(lab, patient, RecordCategory::LabResult, doc_hash(4), LOCATOR, Some(1)).value,
         Ok(AddRecordOutcome::Added(2))
@@ -183,13 +198,19 @@ fn hole_6_a_provider_supersedes_only_its_own_records() {
 fn hole_7_locator_schemes_are_allow_listed() {
     let mut ehr = Ehr::with_cast();
     let patient = ehr.patient;
-    for bad in [&b"javascript://alert(document.cookie)"[..], b"file:///etc/passwd", b"data://text/html,x", b"http://x.example/a"] {
+    for bad in [
+        &b"javascript://alert(document.cookie)"[..],
+        b"file:///etc/passwd",
+        b"data://text/html,x",
+        b"http://x.example/a",
+    ] {
         let call = ehr.add_record(patient, patient, RecordCategory::Imaging, doc_hash(1), bad, None);
         assert_err(&call, RecordsError::LocatorSchemeNotAllowed);
     }
-    for (n, good) in [&b"ipfs://bafy"[..], b"https://x.example/a", b"ar://tx", b"s3://bucket/key", b"vault://ab"]
-        .into_iter()
-        .enumerate()
+    for (n, good) in
+        [&b"ipfs://bafy"[..], b"https://x.example/a", b"ar://tx", b"s3://bucket/key", b"vault://ab"]
+            .into_iter()
+            .enumerate()
     {
         let call = ehr.add_record(patient, patient, RecordCategory::Imaging, doc_hash(n as u32), good, None);
         assert_eq!(call.value, Ok(AddRecordOutcome::Added(n as u32)));
@@ -210,7 +231,10 @@ fn hole_8_reinstatement_revives_no_grant_and_a_suspended_grant_can_be_narrowed()
     // Narrowing is allowed, widening or a later expiry is not.
     let narrow = Scope::read_write(&[RecordCategory::ClinicalNote]);
     assert_eq!(ehr.grant_access(patient, doctor, narrow, Some(expiry - 1)).value, Ok(()));
-    assert_err(&ehr.grant_access(patient, doctor, Scope::read_write(&both), Some(expiry - 1)), RecordsError::GrantWouldWiden);
+    assert_err(
+        &ehr.grant_access(patient, doctor, Scope::read_write(&both), Some(expiry - 1)),
+        RecordsError::GrantWouldWiden,
+    );
     assert_err(&ehr.grant_access(patient, doctor, narrow, None), RecordsError::GrantWouldWiden);
     ehr.register_patient(other_patient).value.unwrap();
     assert_err(&ehr.grant_access(other_patient, doctor, narrow, None), RecordsError::ProviderSuspended);

@@ -3,8 +3,8 @@
 
 use ehr_sandbox::{ehr::doc_hash, Ehr, EhrEvent};
 use ehr_types::{
-    events::*, AccessDecision, AccessMode, AddRecordOutcome, DenialReason, ProviderRole, RecordCategory, RecordsError,
-    Scope, MAX_LOCATOR_LEN,
+    events::*, AccessDecision, AccessMode, AddRecordOutcome, DenialReason, ProviderRole, RecordCategory,
+    RecordsError, Scope, MAX_LOCATOR_LEN,
 };
 
 use crate::{assert_err, assert_ok};
@@ -249,8 +249,12 @@ fn access_decision_previews_without_auditing() {
     ehr.grant_access(patient, doctor, Scope::read(&[RecordCategory::LabResult]), None).value.unwrap();
     let records = ehr.records.clone();
     let decide = |ehr: &mut Ehr, accessor, category, mode| {
-        let call: ehr_sandbox::Call<AccessDecision> =
-            ehr.chain.call(&records, stranger, "ConsentCheck::access_decision", (patient, accessor, category, mode));
+        let call: ehr_sandbox::Call<AccessDecision> = ehr.chain.call(
+            &records,
+            stranger,
+            "ConsentCheck::access_decision",
+            (patient, accessor, category, mode),
+        );
         assert!(call.events.is_empty(), "a preview is not an access and leaves no audit event");
         call.value
     };
@@ -291,8 +295,12 @@ fn check_inputs_reports_anchor_and_consent_per_item() {
         (patient, doc_hash(3)),
         (other_patient, doc_hash(3)),
     ];
-    let call: ehr_sandbox::Call<Result<Vec<InputCheck>, RecordsError>> =
-        ehr.chain.call(&records, doctor, "ConsentCheck::check_inputs", (doctor, ProviderRole::Doctor, items.clone()));
+    let call: ehr_sandbox::Call<Result<Vec<InputCheck>, RecordsError>> = ehr.chain.call(
+        &records,
+        doctor,
+        "ConsentCheck::check_inputs",
+        (doctor, ProviderRole::Doctor, items.clone()),
+    );
     assert_eq!(
         call.value,
         Ok(vec![
@@ -303,11 +311,19 @@ fn check_inputs_reports_anchor_and_consent_per_item() {
         ])
     );
     ehr.suspend_provider(admin, doctor).value.unwrap();
-    let call: ehr_sandbox::Call<Result<Vec<InputCheck>, RecordsError>> =
-        ehr.chain.call(&records, doctor, "ConsentCheck::check_inputs", (doctor, ProviderRole::Doctor, items[..1].to_vec()));
+    let call: ehr_sandbox::Call<Result<Vec<InputCheck>, RecordsError>> = ehr.chain.call(
+        &records,
+        doctor,
+        "ConsentCheck::check_inputs",
+        (doctor, ProviderRole::Doctor, items[..1].to_vec()),
+    );
     assert_eq!(call.value, Ok(vec![InputCheck::Denied(DenialReason::ProviderSuspended)]));
     let too_many = vec![(patient, doc_hash(1)); MAX_BATCH as usize + 1];
-    let call: ehr_sandbox::Call<Result<Vec<InputCheck>, RecordsError>> =
-        ehr.chain.call(&records, doctor, "ConsentCheck::check_inputs", (doctor, ProviderRole::Doctor, too_many));
+    let call: ehr_sandbox::Call<Result<Vec<InputCheck>, RecordsError>> = ehr.chain.call(
+        &records,
+        doctor,
+        "ConsentCheck::check_inputs",
+        (doctor, ProviderRole::Doctor, too_many),
+    );
     assert_err(&call, RecordsError::BatchTooLarge);
 }

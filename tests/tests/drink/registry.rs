@@ -38,7 +38,12 @@ fn every_role_registers_and_is_queryable() {
         let block = ehr.chain.block_number();
         assert_eq!(
             ehr.provider(account),
-            Some(ProviderInfo { role, status: ProviderStatus::Active, registered_at: block, suspended_at: None })
+            Some(ProviderInfo {
+                role,
+                status: ProviderStatus::Active,
+                registered_at: block,
+                suspended_at: None
+            })
         );
         assert!(ehr.is_active_provider(account, role));
         let other = if role == ProviderRole::Doctor { ProviderRole::Lab } else { ProviderRole::Doctor };

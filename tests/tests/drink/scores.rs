@@ -162,7 +162,11 @@ fn replayed_and_out_of_order_nonces_are_refused() {
     assert_refused(&f.ehr.submit_score(relayer, &batch, signature), ScoreError::StaleNonce);
     assert_refused(&f.submit(f.attestation(patient, 1, 4)), ScoreError::StaleNonce);
     assert_refused(&f.submit(f.attestation(patient, 1, 5)), ScoreError::StaleNonce);
-    assert_eq!(f.submit(f.attestation(patient, 1, 9)).value, Ok(Ok(())), "gaps are allowed, going back is not");
+    assert_eq!(
+        f.submit(f.attestation(patient, 1, 9)).value,
+        Ok(Ok(())),
+        "gaps are allowed, going back is not"
+    );
 }
 
 #[test]
@@ -203,7 +207,10 @@ fn scores_without_consent_or_anchored_input_are_refused() {
         .add_record(other_patient, other_patient, RecordCategory::Summary, doc_hash(2), LOCATOR, None)
         .value
         .unwrap();
-    assert_refused(&f.submit(f.attestation(other_patient, 2, 2)), ScoreError::NoConsent(DenialReason::NoGrant));
+    assert_refused(
+        &f.submit(f.attestation(other_patient, 2, 2)),
+        ScoreError::NoConsent(DenialReason::NoGrant),
+    );
     // Consent for another category only.
     f.ehr.grant_access(other_patient, oracle, Scope::read(&[RecordCategory::Vitals]), None).value.unwrap();
     assert_refused(
@@ -298,7 +305,11 @@ fn a_batch_reports_each_attestations_outcome_and_consumes_their_nonces() {
         .collect();
     assert_eq!(
         refused,
-        vec![(2, ScoreError::InputNotAnchored), (3, ScoreError::ModelNotApproved), (3, ScoreError::StaleNonce)]
+        vec![
+            (2, ScoreError::InputNotAnchored),
+            (3, ScoreError::ModelNotApproved),
+            (3, ScoreError::StaleNonce)
+        ]
     );
     assert_eq!(f.ehr.signer_info(f.signer()).unwrap().last_nonce, 4);
     assert_eq!(f.ehr.latest_score(patient, patient, MODEL).value.unwrap().unwrap().nonce, 4);

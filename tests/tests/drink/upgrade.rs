@@ -12,8 +12,8 @@ use ehr_types::{
     api::{MigrationStatus, UpgradeError, DEFAULT_UPGRADE_DELAY},
     events::*,
     scores::{ScoreAttestation, ScoreBand, SignerInfo, StoredScore},
-    AccessDecision, AddRecordOutcome, Grant, Page, Patient, ProviderInfo, ProviderRole, Record, RecordCategory,
-    RecordsError, Scope, ScoreError,
+    AccessDecision, AddRecordOutcome, Grant, Page, Patient, ProviderInfo, ProviderRole, Record,
+    RecordCategory, RecordsError, Scope, ScoreError,
 };
 use ink::primitives::{AccountId, Hash};
 
@@ -55,7 +55,8 @@ fn attestation(patient: AccountId, input: u32, nonce: u64, computed_at: u64) -> 
 /// Fills a suite with providers, patients, records (a correction and a provider's record),
 /// grants and an accepted score, using only messages the first release has.
 fn fill(ehr: &mut Ehr) -> Cast {
-    let (admin, patient, other, doctor, lab) = (ehr.admin, ehr.patient, ehr.other_patient, ehr.doctor, ehr.lab);
+    let (admin, patient, other, doctor, lab) =
+        (ehr.admin, ehr.patient, ehr.other_patient, ehr.doctor, ehr.lab);
     let oracle = ehr.chain.account("oracle");
     ehr.register_provider(admin, doctor, ProviderRole::Doctor).value.unwrap();
     ehr.register_provider(admin, lab, ProviderRole::Lab).value.unwrap();
@@ -65,9 +66,14 @@ fn fill(ehr: &mut Ehr) -> Cast {
     ehr.add_record(patient, patient, RecordCategory::Summary, doc_hash(1), LOCATOR, None).value.unwrap();
     ehr.add_record(patient, patient, RecordCategory::LabResult, doc_hash(2), LOCATOR, None).value.unwrap();
     ehr.add_record(patient, patient, RecordCategory::LabResult, doc_hash(3), LOCATOR, Some(1)).value.unwrap();
-    ehr.grant_access(patient, doctor, Scope::read(&[RecordCategory::LabResult, RecordCategory::Summary]), Some(10_000))
-        .value
-        .unwrap();
+    ehr.grant_access(
+        patient,
+        doctor,
+        Scope::read(&[RecordCategory::LabResult, RecordCategory::Summary]),
+        Some(10_000),
+    )
+    .value
+    .unwrap();
     ehr.grant_access(patient, lab, Scope::read_write(&[RecordCategory::LabResult]), None).value.unwrap();
     ehr.grant_access(patient, oracle, Scope::read(&[RecordCategory::Summary]), None).value.unwrap();
     let call = ehr.add_record(lab, patient, RecordCategory::LabResult, doc_hash(4), LOCATOR, None);
@@ -75,7 +81,8 @@ fn fill(ehr: &mut Ehr) -> Cast {
     let key = SigningKey::from_bytes(&[42; 32]);
     ehr.add_signer(admin, key.verifying_key().to_bytes(), oracle).value.unwrap();
     ehr.approve_model(admin, MODEL).value.unwrap();
-    let batch = ehr.batch(key.verifying_key().to_bytes(), vec![attestation(patient, 1, 7, 1_718_000_000_000)]);
+    let batch =
+        ehr.batch(key.verifying_key().to_bytes(), vec![attestation(patient, 1, 7, 1_718_000_000_000)]);
     let relayer = ehr.stranger;
     assert_eq!(ehr.submit_scores(relayer, &batch, sign_batch(&key, &batch)).value, Ok(vec![Ok(())]));
     Cast { oracle, key }
@@ -116,8 +123,11 @@ fn first_release_is_upgraded_in_place_and_keeps_every_record_grant_and_score() {
     assert_eq!(before.records.as_ref().unwrap().items.len(), 4);
     assert_eq!(before.grants.as_ref().unwrap().items.len(), 3);
     assert!(before.score.as_ref().unwrap().is_some());
-    let v1_codes: Vec<[u8; 32]> =
-        [&ehr.registry, &ehr.records, &ehr.scores].map(|c| c.clone()).iter().map(|c| ehr.chain.code_hash_of(c)).collect();
+    let v1_codes: Vec<[u8; 32]> = [&ehr.registry, &ehr.records, &ehr.scores]
+        .map(|c| c.clone())
+        .iter()
+        .map(|c| ehr.chain.code_hash_of(c))
+        .collect();
 
     // The first release has no upgrade message: only the chain's root can switch its code.
     let current_registry = ehr.chain.upload("provider_registry", ehr.admin);
@@ -136,11 +146,18 @@ fn first_release_is_upgraded_in_place_and_keeps_every_record_grant_and_score() {
     for contract in [ehr.registry.clone(), ehr.records.clone(), ehr.scores.clone()] {
         assert_eq!(ehr.storage_version(&contract), 2);
         assert_eq!(ehr.upgrade_state(&contract), (None, DEFAULT_UPGRADE_DELAY));
-        assert!(!v1_codes.contains(&ehr.chain.code_hash_of(&contract)), "{} runs the new code", contract.name);
+        assert!(
+            !v1_codes.contains(&ehr.chain.code_hash_of(&contract)),
+            "{} runs the new code",
+            contract.name
+        );
     }
     // Migrating again is a no-op.
     let registry = ehr.registry.clone();
-    assert_eq!(ehr.migrate(&registry, ehr.stranger, 1).value, Ok(MigrationStatus { from: 2, to: 2, done: true }));
+    assert_eq!(
+        ehr.migrate(&registry, ehr.stranger, 1).value,
+        Ok(MigrationStatus { from: 2, to: 2, done: true })
+    );
 
     let after = snapshot(&mut ehr);
     assert_eq!(after, before, "every record, grant and score is still there");
@@ -181,7 +198,10 @@ fn every_message_works(ehr: &mut Ehr, cast: &Cast) {
     let signer = cast.key.verifying_key().to_bytes();
     let now = ehr.chain.timestamp();
     let batch = ehr.batch(signer, vec![attestation(patient, 7, 7, now)]);
-    assert_eq!(ehr.submit_score(stranger, &batch, sign_batch(&cast.key, &batch)).value, Ok(Err(ScoreError::StaleNonce)));
+    assert_eq!(
+        ehr.submit_score(stranger, &batch, sign_batch(&cast.key, &batch)).value,
+        Ok(Err(ScoreError::StaleNonce))
+    );
     ehr.add_record(patient, patient, RecordCategory::Summary, doc_hash(7), LOCATOR, None).value.unwrap();
     let batch = ehr.batch(signer, vec![attestation(patient, 7, 8, now)]);
     assert_eq!(ehr.submit_score(stranger, &batch, sign_batch(&cast.key, &batch)).value, Ok(Ok(())));
@@ -200,7 +220,9 @@ fn upgrades_are_governed_time_locked_and_refuse_a_downgrade() {
     let mut ehr = Ehr::with_cast();
     let (admin, stranger, doctor) = (ehr.admin, ehr.stranger, ehr.doctor);
     let v1_registry = {
-        let wasm = ehr_sandbox::load_bundle_from(&ehr_sandbox::v1_fixtures_dir().join("provider_registry.contract")).wasm;
+        let wasm =
+            ehr_sandbox::load_bundle_from(&ehr_sandbox::v1_fixtures_dir().join("provider_registry.contract"))
+                .wasm;
         ehr.chain.upload_wasm(wasm, admin)
     };
     for name in ["provider_registry", "patient_records", "risk_scores"] {
@@ -227,9 +249,15 @@ fn upgrades_are_governed_time_locked_and_refuse_a_downgrade() {
             call.events,
             vec![EhrEvent::UpgradeScheduled(UpgradeScheduled { code_hash: Hash::from(current), not_before })]
         );
-        assert_eq!(ehr.schedule_upgrade(&contract, admin, current).value, Err(UpgradeError::UpgradeAlreadyScheduled));
+        assert_eq!(
+            ehr.schedule_upgrade(&contract, admin, current).value,
+            Err(UpgradeError::UpgradeAlreadyScheduled)
+        );
         let call = ehr.cancel_upgrade(&contract, admin);
-        assert_eq!(call.events, vec![EhrEvent::UpgradeCancelled(UpgradeCancelled { code_hash: Hash::from(current) })]);
+        assert_eq!(
+            call.events,
+            vec![EhrEvent::UpgradeCancelled(UpgradeCancelled { code_hash: Hash::from(current) })]
+        );
 
         // Re-applying the current code: waits for the time-lock, then switches and migrates.
         let not_before = ehr.schedule_upgrade(&contract, admin, current).value.unwrap();
@@ -258,7 +286,11 @@ fn upgrades_are_governed_time_locked_and_refuse_a_downgrade() {
         assert_eq!(call.value, Err(UpgradeError::NewCodeRefused), "{name}");
         assert!(call.reverted);
         assert_eq!(ehr.chain.code_hash_of(&contract), current, "{name} still runs the current code");
-        assert_eq!(ehr.upgrade_state(&contract).0.map(|p| p.code_hash), Some(Hash::from(v1)), "still scheduled");
+        assert_eq!(
+            ehr.upgrade_state(&contract).0.map(|p| p.code_hash),
+            Some(Hash::from(v1)),
+            "still scheduled"
+        );
         ehr.cancel_upgrade(&contract, admin).value.unwrap();
     }
     // Everything still works after the refused downgrades.

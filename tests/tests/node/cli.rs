@@ -28,6 +28,8 @@ async fn cargo_contract_cli_instantiates_and_calls_the_registry() {
         bundle,
         "--constructor",
         "new",
+        "--args",
+        "14400",
         "--suri",
         "//Alice",
         "--url",
@@ -65,7 +67,7 @@ async fn cargo_contract_cli_instantiates_and_calls_the_registry() {
         "--contract",
         &address,
         "--message",
-        "provider",
+        "ProviderDirectory::provider",
         "--args",
         &doctor,
         "--suri",
@@ -83,7 +85,12 @@ async fn cargo_contract_cli_instantiates_and_calls_the_registry() {
     )
     .unwrap();
     let info: Option<ProviderInfo> = node
-        .dry_run(&registry, &id(&Cast::dev().patient), "provider", &(id(&Cast::dev().doctor),))
+        .dry_run(
+            &registry,
+            &id(&Cast::dev().patient),
+            "ProviderDirectory::provider",
+            &(id(&Cast::dev().doctor),),
+        )
         .await
         .unwrap()
         .value;

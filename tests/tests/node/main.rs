@@ -9,6 +9,7 @@
 mod cli;
 mod oracle;
 mod seed;
+mod upgrade;
 
 use std::{
     path::{Path, PathBuf},
@@ -94,6 +95,9 @@ pub async fn start_node(dir: &Path) -> (DevNode, Node) {
     (dev_node, node)
 }
 
+/// The upgrade time-lock, in blocks, of the suites the tests deploy.
+pub const UPGRADE_DELAY: u32 = 3;
+
 impl Suite {
     /// A fresh node with the suite deployed by the admin through `ehr_client::deploy`.
     pub async fn deploy(dir: &Path) -> Suite {
@@ -105,6 +109,7 @@ impl Suite {
             &artifacts,
             &cast.admin,
             &dir.join("deployment.json"),
+            UPGRADE_DELAY,
             None,
         )
         .await

@@ -79,7 +79,8 @@ async fn seed_steps_with_signed_extrinsics_from_dev_accounts() {
         })],
     );
     measure(&mut table, "registry", "register_provider", &call);
-    let info: Option<ProviderInfo> = s.query(&s.registry, &c.admin, "provider", (doctor,)).await.value;
+    let info: Option<ProviderInfo> =
+        s.query(&s.registry, &c.admin, "ProviderDirectory::provider", (doctor,)).await.value;
     assert_eq!(info.map(|i| (i.role, i.status)), Some((ProviderRole::Doctor, ProviderStatus::Active)));
 
     // 3. Add a medical record: only a registered patient (or a provider with write access).
