@@ -182,8 +182,8 @@ mod risk_scores {
         /// Submits a signed batch of up to 128 attestations. The batch as a whole fails
         /// (`Err`, nothing consumed) when it is empty, too large, from an unknown or retired
         /// signer, or badly signed, or when the records contract cannot be asked; otherwise
-        /// each attestation gets its own outcome, in order, and every refusal is kept on chain
-        /// with a `ScoreRefused` event.
+        /// each attestation gets its own outcome, in order, and every refusal that consumed its
+        /// nonce is kept on chain with a `ScoreRefused` event.
         ///
         /// Per attestation, in this order: `WrongDomain`; `StaleNonce` (not above the signer's
         /// last; nothing consumed); `NonceTooFar` (more than 2^48 above it; nothing consumed);
@@ -305,7 +305,9 @@ mod risk_scores {
                     }
                 }
                 if let Err(reason) = *outcome {
-                    self.env().emit_event(ScoreRefused { signer: batch.signer, nonce: a.nonce, reason });
+                    if reason.consumes_nonce() {
+                        self.env().emit_event(ScoreRefused { signer: batch.signer, nonce: a.nonce, reason });
+                    }
                 }
             }
             self.signers.insert(batch.signer, &signer);

@@ -140,3 +140,13 @@ pub enum ScoreError {
     /// The proposed admin is already the admin.
     AlreadyAdmin,
 }
+
+impl ScoreError {
+    /// For an attestation's own outcome in a batch: whether the refusal consumed its nonce.
+    /// Refusals before the nonce checks pass (`WrongDomain`, `StaleNonce`, `NonceTooFar`) leave
+    /// the signer as it was and emit nothing; every later one consumes the nonce and emits
+    /// `ScoreRefused`.
+    pub const fn consumes_nonce(&self) -> bool {
+        !matches!(self, ScoreError::WrongDomain | ScoreError::StaleNonce | ScoreError::NonceTooFar)
+    }
+}

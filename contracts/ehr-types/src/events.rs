@@ -207,8 +207,8 @@ pub struct ScoreAccepted {
     pub nonce: u64,
 }
 
-/// A signed attestation was refused after its signature verified; its nonce is consumed, so
-/// it can never be replayed. Carries no patient and no score: the signer knows which
+/// A signed attestation was refused after its signature and nonce checks passed; its nonce is
+/// consumed, so it can never be landed later (replays and stale nonces emit nothing). Carries no patient and no score: the signer knows which
 /// attestation the nonce is.
 #[ink::event]
 #[derive(Debug, Clone, PartialEq, Eq)]

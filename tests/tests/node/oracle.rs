@@ -146,7 +146,11 @@ async fn oracle_posts_a_signed_score_and_refuses_tampered_documents_and_replays(
             input_hash: sha256(&doc),
             risk_ppm: 20_544,
             band: ScoreBand::Low,
-            computed_at: 1,
+            // Newer than the score `post` landed: the contract keeps the newest.
+            computed_at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as u64,
             nonce: 2,
         }],
     };
@@ -242,7 +246,7 @@ async fn run_mode_killed_and_restarted_scores_every_record_exactly_once() {
     }
     let tampered = document(7);
     anchor(&s, &dir, &c.patient, &tampered).await;
-    let stored = dir.join("store").join(format!("{}.json", hex::encode(sha256(&tampered))));
+    let stored = dir.join("store").join(hex::encode(sha256(&tampered)));
     std::fs::write(&stored, document(8)).unwrap();
     anchor(&s, &dir, &c.other_patient, &document(9)).await;
 
