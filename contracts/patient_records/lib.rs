@@ -34,8 +34,8 @@
 mod patient_records {
     use ehr_types::{
         api::{
-            upgrade, ConsentCheck, MigrationStatus, PendingUpgrade, ProviderDirectory, UpgradeError,
-            UpgradeState, Upgradeable,
+            upgrade, ConsentCheck, MigrationStatus, ProviderDirectory, UpgradeError, UpgradeState,
+            Upgradeable,
         },
         check_locator,
         events::{
@@ -711,16 +711,11 @@ mod patient_records {
     }
 
     impl Upgradeable for PatientRecords {
-        /// The version of the stored data (1: instantiated from the first release, not migrated).
+        /// The stored data's version (1: instantiated from the first release, not migrated),
+        /// the time-lock in blocks and the scheduled upgrade, if any.
         #[ink(message)]
-        fn storage_version(&self) -> u16 {
-            upgrade::state(&self.upgrades).version
-        }
-
-        /// The scheduled upgrade, if any, and the time-lock in blocks.
-        #[ink(message)]
-        fn upgrade_state(&self) -> (Option<PendingUpgrade>, BlockNumber) {
-            upgrade::summary(&self.upgrades)
+        fn upgrade_state(&self) -> UpgradeState {
+            upgrade::state(&self.upgrades)
         }
 
         /// Schedules a switch to the uploaded code `code_hash`; returns the first block it can be

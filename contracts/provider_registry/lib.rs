@@ -19,10 +19,7 @@
 #[ink::contract]
 mod provider_registry {
     use ehr_types::{
-        api::{
-            upgrade, MigrationStatus, PendingUpgrade, ProviderDirectory, UpgradeError, UpgradeState,
-            Upgradeable,
-        },
+        api::{upgrade, MigrationStatus, ProviderDirectory, UpgradeError, UpgradeState, Upgradeable},
         events::{
             AdminTransferProposed, AdminTransferred, ProviderRegistered, ProviderReinstated,
             ProviderSuspended,
@@ -219,16 +216,11 @@ mod provider_registry {
     }
 
     impl Upgradeable for ProviderRegistry {
-        /// The version of the stored data (1: instantiated from the first release, not migrated).
+        /// The stored data's version (1: instantiated from the first release, not migrated),
+        /// the time-lock in blocks and the scheduled upgrade, if any.
         #[ink(message)]
-        fn storage_version(&self) -> u16 {
-            upgrade::state(&self.upgrades).version
-        }
-
-        /// The scheduled upgrade, if any, and the time-lock in blocks.
-        #[ink(message)]
-        fn upgrade_state(&self) -> (Option<PendingUpgrade>, BlockNumber) {
-            upgrade::summary(&self.upgrades)
+        fn upgrade_state(&self) -> UpgradeState {
+            upgrade::state(&self.upgrades)
         }
 
         /// Schedules a switch to the uploaded code `code_hash`; returns the first block it can be
@@ -342,8 +334,7 @@ mod provider_registry {
         #[ink::test]
         fn upgrades_wait_for_the_time_lock() {
             let mut registry = registry();
-            assert_eq!(registry.storage_version(), STORAGE_VERSION);
-            assert_eq!(registry.upgrade_state(), (None, 10));
+            assert_eq!(registry.upgrade_state(), UpgradeState::new(STORAGE_VERSION, 10));
             let code = Hash::from([1; 32]);
             assert_eq!(registry.schedule_upgrade(code), Ok(10));
             assert_eq!(registry.apply_upgrade(), Err(UpgradeError::TimeLocked(10)));

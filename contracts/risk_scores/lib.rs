@@ -27,9 +27,7 @@
 mod risk_scores {
     use ed25519_dalek::{Signature as Ed25519Signature, VerifyingKey};
     use ehr_types::{
-        api::{
-            upgrade, ConsentCheck, MigrationStatus, PendingUpgrade, UpgradeError, UpgradeState, Upgradeable,
-        },
+        api::{upgrade, ConsentCheck, MigrationStatus, UpgradeError, UpgradeState, Upgradeable},
         events::{
             AdminTransferProposed, AdminTransferred, ModelApproved, ModelRetired, ScoreAccepted,
             ScoreRefused, SignerAdded, SignerRetired,
@@ -448,16 +446,11 @@ mod risk_scores {
     }
 
     impl Upgradeable for RiskScores {
-        /// The version of the stored data (1: instantiated from the first release, not migrated).
+        /// The stored data's version (1: instantiated from the first release, not migrated),
+        /// the time-lock in blocks and the scheduled upgrade, if any.
         #[ink(message)]
-        fn storage_version(&self) -> u16 {
-            upgrade::state(&self.upgrades).version
-        }
-
-        /// The scheduled upgrade, if any, and the time-lock in blocks.
-        #[ink(message)]
-        fn upgrade_state(&self) -> (Option<PendingUpgrade>, BlockNumber) {
-            upgrade::summary(&self.upgrades)
+        fn upgrade_state(&self) -> UpgradeState {
+            upgrade::state(&self.upgrades)
         }
 
         /// Schedules a switch to the uploaded code `code_hash`; returns the first block it can be

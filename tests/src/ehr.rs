@@ -2,7 +2,7 @@
 //! typed method per contract message.
 
 use ehr_types::{
-    api::{MigrationStatus, PendingUpgrade, UpgradeError},
+    api::{MigrationStatus, UpgradeError, UpgradeState},
     scores::{AttestationBatch, ScoreAttestation, Signature, SignerInfo, SignerKey, StoredScore},
     AccessDecision, AddRecordOutcome, BlockNumber, ContentHash, Grant, Page, Patient, ProviderInfo,
     ProviderRole, Record, RecordCategory, RecordId, RecordsError, RegistryError, Scope, ScoreError,
@@ -135,16 +135,15 @@ impl Ehr {
             .clone()
     }
 
-    /// `Upgradeable::storage_version()` of `contract`.
-    pub fn storage_version(&mut self, contract: &Contract) -> u16 {
-        let caller = self.stranger;
-        self.chain.call(contract, caller, "Upgradeable::storage_version", ()).value
-    }
-
     /// `Upgradeable::upgrade_state()` of `contract`.
-    pub fn upgrade_state(&mut self, contract: &Contract) -> (Option<PendingUpgrade>, BlockNumber) {
+    pub fn upgrade_state(&mut self, contract: &Contract) -> UpgradeState {
         let caller = self.stranger;
         self.chain.call(contract, caller, "Upgradeable::upgrade_state", ()).value
+    }
+
+    /// The stored data's version of `contract`.
+    pub fn storage_version(&mut self, contract: &Contract) -> u16 {
+        self.upgrade_state(contract).version
     }
 
     /// `Upgradeable::schedule_upgrade(code_hash)` of `contract`.

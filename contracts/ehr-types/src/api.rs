@@ -125,13 +125,10 @@ pub struct MigrationStatus {
 /// Upgrades and storage migrations, implemented by every contract of the suite.
 #[ink::trait_definition]
 pub trait Upgradeable {
-    /// The version of the stored data (1 for a contract instantiated from the first release).
+    /// The stored data's version (1 for a contract instantiated from the first release and
+    /// not migrated), the time-lock in blocks and the scheduled upgrade, if any.
     #[ink(message)]
-    fn storage_version(&self) -> u16;
-
-    /// The scheduled upgrade, if any, and the contract's time-lock in blocks.
-    #[ink(message)]
-    fn upgrade_state(&self) -> (Option<PendingUpgrade>, BlockNumber);
+    fn upgrade_state(&self) -> UpgradeState;
 
     /// Schedules a switch to the uploaded code `code_hash`, applicable from the returned block
     /// (now + the time-lock). Emits `UpgradeScheduled`.
@@ -263,15 +260,10 @@ pub mod upgrade {
     use super::*;
     use crate::events::{StorageMigrated, UpgradeApplied, UpgradeCancelled, UpgradeScheduled};
 
-    /// The cell's state ([`UpgradeState::default`] for a first-release contract).
+    /// The cell's state ([`UpgradeState::default`] for a first-release contract):
+    /// `Upgradeable::upgrade_state`.
     pub fn state<K: StorageKey>(cell: &Lazy<UpgradeState, K>) -> UpgradeState {
         cell.get().unwrap_or_default()
-    }
-
-    /// `Upgradeable::upgrade_state`.
-    pub fn summary<K: StorageKey>(cell: &Lazy<UpgradeState, K>) -> (Option<PendingUpgrade>, BlockNumber) {
-        let state = state(cell);
-        (state.pending, state.delay)
     }
 
     /// `Upgradeable::schedule_upgrade`, after the governance check.

@@ -9,7 +9,7 @@ use ehr_sandbox::{
     Contract, Ehr, EhrEvent,
 };
 use ehr_types::{
-    api::{MigrationStatus, UpgradeError, DEFAULT_UPGRADE_DELAY},
+    api::{MigrationStatus, UpgradeError, UpgradeState, DEFAULT_UPGRADE_DELAY},
     events::*,
     scores::{ScoreAttestation, ScoreBand, SignerInfo, StoredScore},
     AccessDecision, AddRecordOutcome, Grant, Page, Patient, ProviderInfo, ProviderRole, Record,
@@ -145,7 +145,7 @@ fn first_release_is_upgraded_in_place_and_keeps_every_record_grant_and_score() {
     }
     for contract in [ehr.registry.clone(), ehr.records.clone(), ehr.scores.clone()] {
         assert_eq!(ehr.storage_version(&contract), 2);
-        assert_eq!(ehr.upgrade_state(&contract), (None, DEFAULT_UPGRADE_DELAY));
+        assert_eq!(ehr.upgrade_state(&contract), UpgradeState::new(2, DEFAULT_UPGRADE_DELAY));
         assert!(
             !v1_codes.contains(&ehr.chain.code_hash_of(&contract)),
             "{} runs the new code",
@@ -229,7 +229,7 @@ fn upgrades_are_governed_time_locked_and_refuse_a_downgrade() {
         let contract = ehr.contract(name);
         let current = ehr.chain.code_hash_of(&contract);
         assert_eq!(ehr.storage_version(&contract), 2);
-        assert_eq!(ehr.upgrade_state(&contract), (None, UPGRADE_DELAY));
+        assert_eq!(ehr.upgrade_state(&contract), UpgradeState::new(2, UPGRADE_DELAY));
         // Governance only (for the records contract: the registry's admin).
         for outsider in [stranger, doctor] {
             let call = ehr.schedule_upgrade(&contract, outsider, current);
@@ -287,7 +287,7 @@ fn upgrades_are_governed_time_locked_and_refuse_a_downgrade() {
         assert!(call.reverted);
         assert_eq!(ehr.chain.code_hash_of(&contract), current, "{name} still runs the current code");
         assert_eq!(
-            ehr.upgrade_state(&contract).0.map(|p| p.code_hash),
+            ehr.upgrade_state(&contract).pending.map(|p| p.code_hash),
             Some(Hash::from(v1)),
             "still scheduled"
         );

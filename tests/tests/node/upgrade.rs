@@ -198,8 +198,9 @@ async fn first_release_on_a_node_is_upgraded_in_place_by_root_and_keeps_everythi
             migrated.events(),
             &[ehr_client::EhrEvent::StorageMigrated(StorageMigrated { from_version: 1, to_version: 2 })]
         );
-        let version: u16 = query(&node, &contract, &c.patient, "Upgradeable::storage_version", ()).await;
-        assert_eq!(version, 2);
+        let state: ehr_types::api::UpgradeState =
+            query(&node, &contract, &c.patient, "Upgradeable::upgrade_state", ()).await;
+        assert_eq!(state, ehr_types::api::UpgradeState::new(2, ehr_types::api::DEFAULT_UPGRADE_DELAY));
         upgraded.push(contract);
     }
     let (registry, records, scores) = (upgraded[0].clone(), upgraded[1].clone(), upgraded[2].clone());
