@@ -39,13 +39,13 @@ mod patient_records {
         },
         check_locator,
         events::{
-            AccessGranted, AccessRequested, AccessRevoked, PatientRegistered, ProfileCommitmentSet,
-            RecordAdded,
+            AccessGranted, AccessRequested, AccessRevoked, EncryptionKeySet, PatientRegistered,
+            ProfileCommitmentSet, RecordAdded,
         },
         scores::{InputCheck, MAX_BATCH},
-        AccessDecision, AccessMode, AddRecordOutcome, CategorySet, ContentHash, DenialReason, Grant, Page,
-        Patient, ProviderInfo, ProviderRole, Record, RecordCategory, RecordId, RecordsError, Scope,
-        MAX_PAGE_LIMIT,
+        AccessDecision, AccessMode, AddRecordOutcome, CategorySet, ContentHash, DenialReason, EncryptionKey,
+        Grant, Page, Patient, ProviderInfo, ProviderRole, Record, RecordCategory, RecordId, RecordsError,
+        Scope, MAX_PAGE_LIMIT,
     };
     use ink::{
         codegen::TraitCallBuilder,
@@ -117,6 +117,8 @@ mod patient_records {
         grantees: Mapping<(AccountId, u32), AccountId>,
         /// Storage version, time-lock and scheduled upgrade.
         upgrades: Lazy<UpgradeState>,
+        /// Each patient's X25519 encryption public key (storage version 2).
+        encryption_keys: Mapping<AccountId, EncryptionKey>,
     }
 
     impl PatientRecords {
@@ -135,6 +137,7 @@ mod patient_records {
                 grants: Mapping::default(),
                 grantees: Mapping::default(),
                 upgrades,
+                encryption_keys: Mapping::default(),
             }
         }
 
@@ -179,6 +182,29 @@ mod patient_records {
             self.patients.insert(caller, &patient);
             self.env().emit_event(ProfileCommitmentSet { patient: caller, commitment });
             Ok(())
+        }
+
+        /// Publishes or rotates the caller's X25519 encryption public key, for which its records'
+        /// data keys are wrapped (`ehr-envelope`). Patients only. Emits `EncryptionKeySet`.
+        ///
+        /// # Errors
+        /// `PatientNotRegistered`; `InvalidEncryptionKey` (all zeros).
+        #[ink(message)]
+        pub fn set_encryption_key(&mut self, key: EncryptionKey) -> Result<()> {
+            let caller = self.env().caller();
+            self.patient_of(caller)?;
+            if key == [0; 32] {
+                return Err(RecordsError::InvalidEncryptionKey);
+            }
+            self.encryption_keys.insert(caller, &key);
+            self.env().emit_event(EncryptionKeySet { account: caller, key });
+            Ok(())
+        }
+
+        /// The encryption public key patient `account` published, if any.
+        #[ink(message)]
+        pub fn encryption_key(&self, account: AccountId) -> Option<EncryptionKey> {
+            self.encryption_keys.get(account)
         }
 
         /// The patient entry of `account` (counters and commitment only), if registered.
@@ -753,7 +779,8 @@ mod patient_records {
         }
 
         /// Migrates the stored data to this code's storage version (anyone; idempotent).
-        /// First release → 2: nothing to rewrite (records and grants keep their layout; a
+        /// First release → 2: nothing to rewrite (records and grants keep their layout, no
+        /// patient has an encryption key yet; a
         /// first-release anchor decodes without its `superseded` flag, and the record is read
         /// instead; the registry's provider entries decode with no suspension block).
         ///

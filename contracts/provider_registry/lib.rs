@@ -21,10 +21,10 @@ mod provider_registry {
     use ehr_types::{
         api::{upgrade, MigrationStatus, ProviderDirectory, UpgradeError, UpgradeState, Upgradeable},
         events::{
-            AdminTransferProposed, AdminTransferred, ProviderRegistered, ProviderReinstated,
-            ProviderSuspended,
+            AdminTransferProposed, AdminTransferred, EncryptionKeySet, ProviderRegistered,
+            ProviderReinstated, ProviderSuspended,
         },
-        ProviderInfo, ProviderRole, ProviderStatus, RegistryError,
+        EncryptionKey, ProviderInfo, ProviderRole, ProviderStatus, RegistryError,
     };
     use ink::storage::{Lazy, Mapping};
 
@@ -48,6 +48,8 @@ mod provider_registry {
         provider_count: u32,
         /// Storage version, time-lock and scheduled upgrade.
         upgrades: Lazy<UpgradeState>,
+        /// Each provider's X25519 encryption public key (storage version 2).
+        encryption_keys: Mapping<AccountId, EncryptionKey>,
     }
 
     impl ProviderRegistry {
@@ -64,6 +66,7 @@ mod provider_registry {
                 providers: Mapping::default(),
                 provider_count: 0,
                 upgrades,
+                encryption_keys: Mapping::default(),
             }
         }
 
@@ -173,6 +176,32 @@ mod provider_registry {
             Ok(())
         }
 
+        /// Publishes or rotates the caller's X25519 encryption public key, for which patients'
+        /// clients and the record vault wrap the data keys of the records it may read. A
+        /// registered provider only (a suspended one may rotate too). Emits `EncryptionKeySet`.
+        ///
+        /// # Errors
+        /// `ProviderNotFound`; `InvalidEncryptionKey` (all zeros).
+        #[ink(message)]
+        pub fn set_encryption_key(&mut self, key: EncryptionKey) -> Result<()> {
+            let caller = self.env().caller();
+            if !self.providers.contains(caller) {
+                return Err(RegistryError::ProviderNotFound);
+            }
+            if key == [0; 32] {
+                return Err(RegistryError::InvalidEncryptionKey);
+            }
+            self.encryption_keys.insert(caller, &key);
+            self.env().emit_event(EncryptionKeySet { account: caller, key });
+            Ok(())
+        }
+
+        /// The encryption public key `account` published, if any.
+        #[ink(message)]
+        pub fn encryption_key(&self, account: AccountId) -> Option<EncryptionKey> {
+            self.encryption_keys.get(account)
+        }
+
         /// Whether `account` is an active (registered, not suspended) provider of `role`.
         #[ink(message)]
         pub fn is_active_provider(&self, account: AccountId, role: ProviderRole) -> bool {
@@ -257,8 +286,8 @@ mod provider_registry {
         }
 
         /// Migrates the stored data to this code's storage version (anyone; idempotent).
-        /// First release → 2: provider entries decode with no suspension block; nothing to
-        /// rewrite.
+        /// First release → 2: provider entries decode with no suspension block and no provider
+        /// has an encryption key yet; nothing to rewrite.
         ///
         /// # Errors
         /// `InvalidStepLimit` (limit not 1–64); `UnknownStorageVersion(v)` (a downgrade).

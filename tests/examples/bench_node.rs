@@ -153,6 +153,8 @@ async fn main() {
     b.call::<_, R<(), Rg>>(&registry, &admin, "reinstate_provider", "reinstate_provider", (id(&lab),)).await;
     b.call::<_, R<(), Rg>>(&registry, &admin, "propose_admin", "propose_admin", (id(&lab),)).await;
     b.call::<_, R<(), Rg>>(&registry, &admin, "cancel_admin_proposal", "cancel_admin_proposal", ()).await;
+    b.call::<_, R<(), Rg>>(&registry, &doctor, "set_encryption_key", "set_encryption_key", ([1u8; 32],))
+        .await;
 
     b.call::<_, R<(), Re>>(&records, &patient, "register_patient", "register_patient", ()).await;
     b.call::<_, R<(), Re>>(
@@ -163,6 +165,8 @@ async fn main() {
         (Some([9u8; 32]),),
     )
     .await;
+    b.call::<_, R<(), Re>>(&records, &patient, "set_encryption_key", "set_encryption_key", ([2u8; 32],))
+        .await;
     let add = |n: u32, supersedes: Option<u32>| {
         (id(&patient), RecordCategory::Summary, doc_hash(n), LOCATOR.to_vec(), supersedes)
     };

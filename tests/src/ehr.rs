@@ -4,8 +4,9 @@
 use ehr_types::{
     api::{MigrationStatus, UpgradeError, UpgradeState},
     scores::{AttestationBatch, ScoreAttestation, Signature, SignerInfo, SignerKey, StoredScore},
-    AccessDecision, AddRecordOutcome, BlockNumber, ContentHash, Grant, Page, Patient, ProviderInfo,
-    ProviderRole, Record, RecordCategory, RecordId, RecordsError, RegistryError, Scope, ScoreError,
+    AccessDecision, AddRecordOutcome, BlockNumber, ContentHash, EncryptionKey, Grant, Page, Patient,
+    ProviderInfo, ProviderRole, Record, RecordCategory, RecordId, RecordsError, RegistryError, Scope,
+    ScoreError,
 };
 use ink::primitives::{AccountId, Hash};
 
@@ -263,7 +264,29 @@ impl Ehr {
         self.chain.call(&self.registry, caller, "provider_count", ()).value
     }
 
+    /// `set_encryption_key(key)` of the registry (a provider's key).
+    pub fn set_provider_key(&mut self, caller: AccountId, key: EncryptionKey) -> Call<RegistryResult<()>> {
+        self.chain.call(&self.registry, caller, "set_encryption_key", key)
+    }
+
+    /// `encryption_key(account)` of the registry.
+    pub fn provider_key(&mut self, account: AccountId) -> Option<EncryptionKey> {
+        let caller = self.stranger;
+        self.chain.call(&self.registry, caller, "encryption_key", account).value
+    }
+
     // ---- patient records --------------------------------------------------------------
+
+    /// `set_encryption_key(key)` of the records contract (a patient's key).
+    pub fn set_patient_key(&mut self, caller: AccountId, key: EncryptionKey) -> Call<RecordsResult<()>> {
+        self.chain.call(&self.records, caller, "set_encryption_key", key)
+    }
+
+    /// `encryption_key(account)` of the records contract.
+    pub fn patient_key(&mut self, account: AccountId) -> Option<EncryptionKey> {
+        let caller = self.stranger;
+        self.chain.call(&self.records, caller, "encryption_key", account).value
+    }
 
     /// `register_patient()`.
     pub fn register_patient(&mut self, caller: AccountId) -> Call<RecordsResult<()>> {

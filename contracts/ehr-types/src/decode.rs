@@ -91,6 +91,7 @@ ehr_events!(
     UpgradeCancelled,
     UpgradeApplied,
     StorageMigrated,
+    EncryptionKeySet,
 );
 
 /// A short form of an account for logs: `0x` and its first four bytes.
@@ -186,6 +187,9 @@ impl EhrEvent {
                 e.from_version,
                 e.to_version
             ),
+            EhrEvent::EncryptionKeySet(e) => {
+                format!("EncryptionKeySet {} key {}", a(&e.account), short_hex(&e.key))
+            }
             EhrEvent::StorageMigrated(e) => {
                 format!("StorageMigrated storage v{} -> v{}", e.from_version, e.to_version)
             }

@@ -25,6 +25,8 @@ pub enum RegistryError {
     AlreadyAdmin,
     /// A counter would overflow.
     Overflow,
+    /// An encryption key of all zeros (no X25519 key is).
+    InvalidEncryptionKey,
 }
 
 /// Errors of the patient records contract.
@@ -86,6 +88,8 @@ pub enum RecordsError {
     /// The provider is suspended: its grant may only be narrowed (a subset of its scope, an
     /// expiry no later than the current one) or revoked.
     GrantWouldWiden,
+    /// An encryption key of all zeros (no X25519 key is).
+    InvalidEncryptionKey,
 }
 
 /// Errors of the risk-scores contract, and per-item outcomes of a batch.

@@ -8,8 +8,8 @@
 use ink::primitives::Hash;
 
 use crate::{
-    scores::SignerKey, AccessDecision, AccessMode, AccountId, BlockNumber, ContentHash, ProviderRole,
-    RecordCategory, RecordId, Scope, ScoreError,
+    scores::SignerKey, AccessDecision, AccessMode, AccountId, BlockNumber, ContentHash, EncryptionKey,
+    ProviderRole, RecordCategory, RecordId, Scope, ScoreError,
 };
 
 /// The admin registered a provider (seed: "Doctor registered successfully").
@@ -263,4 +263,16 @@ pub struct StorageMigrated {
     pub from_version: u16,
     /// Storage version after.
     pub to_version: u16,
+}
+
+/// A provider (in the registry) or a patient (in the records contract) published or rotated
+/// its X25519 encryption public key. Data keys wrapped from now on use this key.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncryptionKeySet {
+    /// The key's owner.
+    #[ink(topic)]
+    pub account: AccountId,
+    /// The public key.
+    pub key: EncryptionKey,
 }

@@ -36,6 +36,10 @@ pub type RecordId = u32;
 /// SHA-256 of an (encrypted) off-chain document, or a commitment to one.
 pub type ContentHash = [u8; 32];
 
+/// An X25519 public encryption key (RFC 7748), published so that record data keys can be
+/// wrapped for its owner (`ehr-envelope`). Never a secret.
+pub type EncryptionKey = [u8; 32];
+
 /// Longest accepted record locator, in bytes.
 pub const MAX_LOCATOR_LEN: usize = 128;
 /// Largest page any paginated query returns.

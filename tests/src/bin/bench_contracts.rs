@@ -66,8 +66,12 @@ fn main() {
     b.ehr.propose_admin(admin, stranger).value.unwrap();
     let call = b.ehr.accept_admin(stranger);
     b.row(r, "accept_admin", call).unwrap();
-    let call =
-        b.ehr.chain.call::<_, Option<ehr_types::ProviderInfo>>(&registry, stranger, "provider", doctor);
+    let call = b.ehr.chain.call::<_, Option<ehr_types::ProviderInfo>>(
+        &registry,
+        stranger,
+        "ProviderDirectory::provider",
+        doctor,
+    );
     b.row(r, "provider", call);
     let call = b.ehr.chain.call::<_, bool>(
         &registry,
@@ -76,7 +80,14 @@ fn main() {
         (doctor, ProviderRole::Doctor),
     );
     b.row(r, "is_active_provider", call);
-    let call = b.ehr.chain.call::<_, ink::primitives::AccountId>(&registry, stranger, "admin", ());
+    let call = b.ehr.set_provider_key(doctor, [1; 32]);
+    b.row(r, "set_encryption_key", call).unwrap();
+    let call = b.ehr.chain.call::<_, ink::primitives::AccountId>(
+        &registry,
+        stranger,
+        "ProviderDirectory::admin",
+        (),
+    );
     b.row(r, "admin", call);
     let call = b.ehr.chain.call::<_, u32>(&registry, stranger, "provider_count", ());
     b.row(r, "provider_count", call);
@@ -86,6 +97,8 @@ fn main() {
     b.row(p, "register_patient", call).unwrap();
     let call = b.ehr.set_profile_commitment(patient, Some(doc_hash(99)));
     b.row(p, "set_profile_commitment", call).unwrap();
+    let call = b.ehr.set_patient_key(patient, [2; 32]);
+    b.row(p, "set_encryption_key", call).unwrap();
     let call = b.ehr.add_record(patient, patient, RecordCategory::LabResult, doc_hash(1), LOCATOR, None);
     b.row(p, "add_record (patient)", call).unwrap();
     let call = b.ehr.add_record(patient, patient, RecordCategory::LabResult, doc_hash(2), LOCATOR, Some(0));

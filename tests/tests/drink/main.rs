@@ -5,6 +5,7 @@ mod audit;
 mod consent;
 mod flat_weights;
 mod holes;
+mod keys;
 mod records;
 mod registry;
 mod scores;
