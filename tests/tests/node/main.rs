@@ -10,6 +10,7 @@ mod cli;
 mod oracle;
 mod seed;
 mod upgrade;
+mod vault;
 
 use std::{
     path::{Path, PathBuf},
