@@ -28,6 +28,8 @@ tail -n 1 "${CARGO_TARGET_DIR:-$root/target}/demo-output.log"
 target="${CARGO_TARGET_DIR:-$root/target}"
 step "tests: unit and property tests, FHIR fixtures, CLI, drink suites, end-to-end on $(substrate-contracts-node --version)"
 rm -rf "$target/e2e"
+# The binaries the end-to-end suite runs as processes.
+cargo build --quiet -p ai-oracle -p ehr-vault
 log="$target/test-output.log"
 set +e
 cargo test --workspace --all-targets 2>&1 | tee "$log"

@@ -7,4 +7,5 @@
 
 pub mod auth;
 pub mod release;
+pub mod server;
 pub mod store;

@@ -1,0 +1,60 @@
+//! `ehr-vault`: the encrypted record vault's HTTP service.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use anyhow::Result;
+use clap::Parser;
+use ehr_vault::server::{serve, Config};
+
+/// The encrypted record vault: stores envelopes and releases them with the caller's wrapped key
+/// only to the patient or to a reader with consent now and an audited request on chain.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8470")]
+    listen: SocketAddr,
+    /// The node's URL.
+    #[arg(long, env = "EHR_NODE_URL", default_value = "ws://127.0.0.1:9944")]
+    node: String,
+    /// The deployment file of the contracts.
+    #[arg(long, default_value = "deployment.json")]
+    deployment: PathBuf,
+    /// Folder of the contracts' `.contract` bundles.
+    #[arg(long, env = "EHR_ARTIFACTS_DIR", default_value = "target/contracts")]
+    artifacts: PathBuf,
+    /// Folder of the envelopes and the index (created if missing).
+    #[arg(long, default_value = "vault-data")]
+    data: PathBuf,
+    /// Blocks within which a reader's granted `request_access` must be.
+    #[arg(long, default_value_t = 10)]
+    audit_window: u32,
+    /// Largest request body, in bytes (an envelope is sent as hex: twice its size).
+    #[arg(long, default_value_t = 4 * 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Largest clock skew of a signed request, in milliseconds.
+    #[arg(long, default_value_t = ehr_vault::auth::DEFAULT_MAX_SKEW_MS)]
+    max_skew_ms: u64,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let config = Config {
+        node: args.node,
+        deployment: args.deployment,
+        artifacts: args.artifacts,
+        data: args.data,
+        audit_window: args.audit_window,
+        max_body_bytes: args.max_body_bytes,
+        max_skew_ms: args.max_skew_ms,
+    };
+    serve(config, args.listen).await
+}

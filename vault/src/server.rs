@@ -1,0 +1,440 @@
+//! The vault's HTTP service (axum): every request signed ([`crate::auth`]), every release
+//! decided on-chain ([`crate::release`]), everything kept in the [`crate::store`].
+//!
+//! | route | who | what |
+//! |---|---|---|
+//! | `PUT /v1/records/{patient}/{hash}` | the record's on-chain author | stores the envelope whose SHA-256 is `hash` and its wrapped keys; the record must be anchored first (`add_record`) by the caller; each key's recipient must be the patient or hold a read grant for the record's category, and the key must be wrapped for the recipient's published encryption key |
+//! | `GET /v1/records/{patient}/{hash}` | the patient, or a reader with consent now and an audited request | the envelope and the caller's wrapped key |
+//! | `PUT /v1/records/{patient}/{hash}/keys/{recipient}` | the patient | adds a reader's wrapped key (after a grant), same checks as upload |
+//! | `DELETE /v1/records/{patient}/keys/{recipient}` | the patient | deletes every key of a revoked reader |
+//! | `DELETE /v1/records/{patient}/{hash}` | the patient | crypto-shredding: envelope and keys destroyed; later reads `410 Gone` |
+//! | `GET /health` | anyone | `ok` |
+//!
+//! Bodies are JSON; binary values are `0x`-hex. A refusal is a JSON `{"error": "..."}` with the
+//! reason, and is logged (`tracing`) with the route, the caller and the status.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+
+use anyhow::{Context, Result};
+use axum::{
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, Method, StatusCode, Uri},
+    response::{IntoResponse, Response},
+    routing::{delete, get, put},
+    Json, Router,
+};
+use ehr_client::{parse_account, ss58, ContractRef, Node};
+use ehr_envelope::{Envelope, PublicKey, WrappedKey};
+use ehr_types::{AccessDecision, AccessMode, AccountId, Record, RecordCategory, RecordsError};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use crate::{
+    auth::{self, Authenticated, ReplayGuard},
+    release::{Release, ReleaseRule},
+    store::{Store, StoreError},
+};
+
+/// How the vault runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The node's URL.
+    pub node: String,
+    /// The deployment file (`ai-oracle deploy` writes it).
+    pub deployment: PathBuf,
+    /// Folder of the contracts' `.contract` bundles.
+    pub artifacts: PathBuf,
+    /// Folder of the envelopes and the index.
+    pub data: PathBuf,
+    /// Blocks within which a reader's granted request must be.
+    pub audit_window: u32,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest accepted clock skew of a signed request, in ms.
+    pub max_skew_ms: u64,
+}
+
+struct Vault {
+    node: Node,
+    records: ContractRef,
+    registry: ContractRef,
+    rule: ReleaseRule,
+    store: Store,
+    replay: Mutex<ReplayGuard>,
+    max_skew_ms: u64,
+}
+
+/// A wrapped key in a request or response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyJson {
+    /// The recipient's account (SS58 or 0x-hex); ignored in responses' and key routes' bodies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    /// The X25519 public key it is wrapped for, 0x-hex.
+    pub public_key: String,
+    /// The wrapped data key, 0x-hex (112 bytes).
+    pub wrapped: String,
+}
+
+/// The upload body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Upload {
+    /// The envelope, 0x-hex.
+    pub envelope: String,
+    /// Wrapped keys, one per recipient.
+    pub keys: Vec<KeyJson>,
+}
+
+/// The fetch response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Fetched {
+    /// The envelope, 0x-hex.
+    pub envelope: String,
+    /// The caller's wrapped key.
+    pub key: KeyJson,
+}
+
+/// A refusal: HTTP status and reason.
+#[derive(Debug)]
+pub struct Refused(StatusCode, String);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+    }
+}
+
+fn refuse(status: StatusCode, reason: impl ToString) -> Refused {
+    Refused(status, reason.to_string())
+}
+
+fn internal(err: impl std::fmt::Display) -> Refused {
+    refuse(StatusCode::BAD_GATEWAY, format!("the vault could not complete the request: {err}"))
+}
+
+fn hex32(text: &str, what: &str) -> Result<[u8; 32], Refused> {
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    hex::decode(digits)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| refuse(StatusCode::BAD_REQUEST, format!("{what} {text:?} is not 32 bytes of hex")))
+}
+
+fn unhex(text: &str, what: &str) -> Result<Vec<u8>, Refused> {
+    hex::decode(text.strip_prefix("0x").unwrap_or(text))
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("{what} is not hex: {e}")))
+}
+
+fn account(text: &str, what: &str) -> Result<AccountId, Refused> {
+    parse_account(text).map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("{what}: {e:#}")))
+}
+
+fn store_refusal(err: StoreError) -> Refused {
+    match err {
+        StoreError::NotFound { .. } => refuse(StatusCode::NOT_FOUND, err),
+        StoreError::Erased { .. } => refuse(StatusCode::GONE, err),
+        StoreError::Conflict { .. } => refuse(StatusCode::CONFLICT, err),
+        other => internal(other),
+    }
+}
+
+impl Vault {
+    fn authenticate(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Authenticated, Refused> {
+        let now = now_ms();
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        auth::verify(header, method.as_str(), path, body, now, self.max_skew_ms)
+            .map_err(|e| refuse(StatusCode::UNAUTHORIZED, e))
+    }
+
+    async fn check_replay(&self, request: &Authenticated) -> Result<(), Refused> {
+        self.replay.lock().await.check(request, now_ms()).map_err(|e| refuse(StatusCode::UNAUTHORIZED, e))
+    }
+
+    /// The anchored record of `patient` with envelope hash `hash`, read at the best block.
+    async fn anchored(&self, patient: &AccountId, hash: &[u8; 32]) -> Result<Record, Refused> {
+        let id: Option<u32> = self
+            .node
+            .dry_run(&self.records, patient, "anchored_record", &(*patient, *hash))
+            .await
+            .map_err(internal)?
+            .value;
+        let Some(id) = id else {
+            return Err(refuse(
+                StatusCode::CONFLICT,
+                format!(
+                    "0x{} is not anchored for this patient: anchor it with add_record first",
+                    hex::encode(hash)
+                ),
+            ));
+        };
+        let record: Result<Record, RecordsError> = self
+            .node
+            .dry_run(&self.records, patient, "record", &(*patient, id))
+            .await
+            .map_err(internal)?
+            .value;
+        record.map_err(|e| internal(format!("reading record {id}: {e:?}")))
+    }
+
+    /// Checks a wrapped key for `recipient` of `patient`'s `category` record: the recipient is
+    /// the patient or may read the category now, and the key is wrapped for its published key.
+    async fn check_recipient(
+        &self,
+        patient: &AccountId,
+        recipient: &AccountId,
+        category: RecordCategory,
+        key: &WrappedKey,
+    ) -> Result<(), Refused> {
+        let published: Option<[u8; 32]> = if recipient == patient {
+            self.node
+                .dry_run(&self.records, patient, "encryption_key", &(*recipient,))
+                .await
+                .map_err(internal)?
+                .value
+        } else {
+            let decision: AccessDecision = self
+                .node
+                .dry_run(
+                    &self.records,
+                    patient,
+                    "ConsentCheck::access_decision",
+                    &(*patient, *recipient, category, AccessMode::Read),
+                )
+                .await
+                .map_err(internal)?
+                .value;
+            if let AccessDecision::Denied(reason) = decision {
+                return Err(refuse(
+                    StatusCode::FORBIDDEN,
+                    format!("{} may not read this patient's {category:?} records ({reason:?}): no key is kept for it", ss58(recipient)),
+                ));
+            }
+            self.node
+                .dry_run(&self.registry, patient, "encryption_key", &(*recipient,))
+                .await
+                .map_err(internal)?
+                .value
+        };
+        match published {
+            Some(published) if published == key.recipient.0 => Ok(()),
+            Some(_) => Err(refuse(
+                StatusCode::BAD_REQUEST,
+                format!("the key for {} is not wrapped for its published encryption key", ss58(recipient)),
+            )),
+            None => Err(refuse(
+                StatusCode::BAD_REQUEST,
+                format!("{} has published no encryption key (set_encryption_key)", ss58(recipient)),
+            )),
+        }
+    }
+}
+
+fn parse_key(key: &KeyJson) -> Result<WrappedKey, Refused> {
+    let public = PublicKey(hex32(&key.public_key, "public_key")?);
+    WrappedKey::from_bytes(public, &unhex(&key.wrapped, "wrapped")?)
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, e))
+}
+
+async fn upload(
+    State(vault): State<Arc<Vault>>,
+    Path((patient, hash)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, Refused> {
+    let caller = vault.authenticate(&method, &uri, &headers, &body)?;
+    let (patient, hash) = (account(&patient, "patient")?, hex32(&hash, "record hash")?);
+    let upload: Upload =
+        serde_json::from_slice(&body).map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
+    let envelope = Envelope::from_bytes(unhex(&upload.envelope, "envelope")?)
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, e))?;
+    if envelope.content_hash() != hash {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the envelope's SHA-256 is 0x{}, not the path's hash",
+                hex::encode(envelope.content_hash())
+            ),
+        ));
+    }
+    vault.check_replay(&caller).await?;
+    let record = vault.anchored(&patient, &hash).await?;
+    if record.author != caller.account {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            format!("record {} was anchored by {}, not by the caller", record.id, ss58(&record.author)),
+        ));
+    }
+    let mut keys = Vec::new();
+    for key in &upload.keys {
+        let recipient = account(key.recipient.as_deref().unwrap_or_default(), "key recipient")?;
+        let wrapped = parse_key(key)?;
+        vault.check_recipient(&patient, &recipient, record.category, &wrapped).await?;
+        keys.push((recipient, wrapped));
+    }
+    vault.store.put(&patient, &caller.account, &envelope, &keys).await.map_err(store_refusal)?;
+    tracing::info!(route = "upload", caller = %ss58(&caller.account), record = record.id, keys = keys.len(), "stored");
+    Ok(StatusCode::CREATED)
+}
+
+async fn fetch(
+    State(vault): State<Arc<Vault>>,
+    Path((patient, hash)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<Fetched>, Refused> {
+    let caller = vault.authenticate(&method, &uri, &headers, b"")?;
+    let (patient, hash) = (account(&patient, "patient")?, hex32(&hash, "record hash")?);
+    vault.check_replay(&caller).await?;
+    let outcome = async {
+        vault.store.entry(&patient, &hash).await.map_err(store_refusal)?.ok_or_else(|| {
+            refuse(
+                StatusCode::NOT_FOUND,
+                format!("no record 0x{} of this patient in the vault", hex::encode(hash)),
+            )
+        })?;
+        let record = vault.anchored(&patient, &hash).await?;
+        match vault.rule.check(&caller.account, &patient, record.category).await.map_err(internal)? {
+            Ok(Release::Patient | Release::Reader { .. }) => {}
+            Err(refusal) => return Err(refuse(StatusCode::FORBIDDEN, refusal)),
+        }
+        let (bytes, key) = vault.store.get(&patient, &hash, &caller.account).await.map_err(store_refusal)?;
+        let key = key.ok_or_else(|| {
+            refuse(
+                StatusCode::FORBIDDEN,
+                "no data key is wrapped for the caller: the patient has not shared this record with its key",
+            )
+        })?;
+        Ok(Fetched {
+            envelope: format!("0x{}", hex::encode(bytes)),
+            key: KeyJson {
+                recipient: None,
+                public_key: key.recipient.to_string(),
+                wrapped: format!("0x{}", hex::encode(key.as_bytes())),
+            },
+        })
+    }
+    .await;
+    match &outcome {
+        Ok(_) => {
+            tracing::info!(route = "fetch", caller = %ss58(&caller.account), hash = %hex::encode(hash), "released")
+        }
+        Err(Refused(status, reason)) => {
+            tracing::warn!(route = "fetch", caller = %ss58(&caller.account), hash = %hex::encode(hash), %status, reason, "refused")
+        }
+    }
+    outcome.map(Json)
+}
+
+async fn add_key(
+    State(vault): State<Arc<Vault>>,
+    Path((patient, hash, recipient)): Path<(String, String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, Refused> {
+    let caller = vault.authenticate(&method, &uri, &headers, &body)?;
+    let (patient, hash, recipient) =
+        (account(&patient, "patient")?, hex32(&hash, "record hash")?, account(&recipient, "recipient")?);
+    if caller.account != patient {
+        return Err(refuse(StatusCode::FORBIDDEN, "only the patient shares a record's key"));
+    }
+    vault.check_replay(&caller).await?;
+    let key: KeyJson =
+        serde_json::from_slice(&body).map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
+    let wrapped = parse_key(&key)?;
+    let record = vault.anchored(&patient, &hash).await?;
+    vault.check_recipient(&patient, &recipient, record.category, &wrapped).await?;
+    vault.store.set_key(&patient, &hash, &recipient, &wrapped).await.map_err(store_refusal)?;
+    tracing::info!(route = "add_key", caller = %ss58(&caller.account), recipient = %ss58(&recipient), "key added");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn revoke(
+    State(vault): State<Arc<Vault>>,
+    Path((patient, recipient)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, Refused> {
+    let caller = vault.authenticate(&method, &uri, &headers, b"")?;
+    let (patient, recipient) = (account(&patient, "patient")?, account(&recipient, "recipient")?);
+    if caller.account != patient {
+        return Err(refuse(StatusCode::FORBIDDEN, "only the patient revokes a reader's keys"));
+    }
+    vault.check_replay(&caller).await?;
+    let removed = vault.store.remove_recipient(&patient, &recipient).await.map_err(store_refusal)?;
+    tracing::info!(route = "revoke", caller = %ss58(&caller.account), recipient = %ss58(&recipient), removed, "keys deleted");
+    Ok(Json(serde_json::json!({ "removed": removed })))
+}
+
+async fn erase(
+    State(vault): State<Arc<Vault>>,
+    Path((patient, hash)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<StatusCode, Refused> {
+    let caller = vault.authenticate(&method, &uri, &headers, b"")?;
+    let (patient, hash) = (account(&patient, "patient")?, hex32(&hash, "record hash")?);
+    if caller.account != patient {
+        return Err(refuse(StatusCode::FORBIDDEN, "only the patient erases a record"));
+    }
+    vault.check_replay(&caller).await?;
+    vault.store.erase(&patient, &hash).await.map_err(store_refusal)?;
+    tracing::info!(route = "erase", caller = %ss58(&caller.account), hash = %hex::encode(hash), "erased");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The router over a connected vault.
+async fn router(config: &Config) -> Result<Router> {
+    let node = Node::connect(&config.node).await?;
+    let deployment = ehr_client::deploy::Deployment::load(&config.deployment)?;
+    let records = deployment.contract(&config.artifacts, "patient_records")?;
+    let registry = deployment.contract(&config.artifacts, "provider_registry")?;
+    let rule_node = Node::connect(&config.node).await?;
+    let vault = Vault {
+        rule: ReleaseRule::new(rule_node, records.clone(), config.audit_window),
+        node,
+        records,
+        registry,
+        store: Store::open_local(&config.data).context("opening the vault's store")?,
+        replay: Mutex::new(ReplayGuard::new(config.max_skew_ms)),
+        max_skew_ms: config.max_skew_ms,
+    };
+    Ok(Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/v1/records/{patient}/{hash}", put(upload).get(fetch).delete(erase))
+        .route("/v1/records/{patient}/{hash}/keys/{recipient}", put(add_key))
+        .route("/v1/records/{patient}/keys/{recipient}", delete(revoke))
+        .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
+        .with_state(Arc::new(vault)))
+}
+
+/// Serves the vault on `listen` until the process ends; prints `listening on ADDR` once bound.
+pub async fn serve(config: Config, listen: SocketAddr) -> Result<()> {
+    let app = router(&config).await?;
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    println!("listening on {}", listener.local_addr()?);
+    axum::serve(listener, app).await.context("serving")
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
