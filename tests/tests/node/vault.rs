@@ -213,11 +213,6 @@ async fn vault_releases_an_encrypted_record_only_on_audited_consent() {
     let (envelope, wrapped) =
         Envelope::seal_for(document, pid, &[patient_keys.public(), doctor_keys.public()]).unwrap();
     let hash = envelope.content_hash();
-    let locator = format!("vault://{}", hex::encode(hash)).into_bytes();
-    let r: ehr_client::Submitted<Result<ehr_types::AddRecordOutcome, RecordsError>> =
-        s.submit(&s.records, &c.patient, "add_record", (patient, labs, hash, locator, None::<u32>)).await;
-    assert_eq!(r.value(), &Ok(ehr_types::AddRecordOutcome::Added(0)));
-
     let vault = VaultProcess::start(&dir, s.dev_node.url());
     let path = format!("/v1/records/{}/0x{}", ehr_client::ss58(&patient), hex::encode(hash));
     let key_json = |recipient: &AccountIdOf, key: &WrappedKey| KeyJson {
@@ -230,6 +225,14 @@ async fn vault_releases_an_encrypted_record_only_on_audited_consent() {
         keys: vec![key_json(&patient, &wrapped[0]), key_json(&doctor, &wrapped[1])],
     };
     let body = serde_json::to_vec(&upload).unwrap();
+    // Upload before anchoring fails safely: nothing stored, the reason says what to do.
+    let (status, text) = call(&vault, &c.patient, "PUT", &path, &body, |_| {});
+    assert!(status == 409 && text.contains("anchor it with add_record first"), "{status} {text}");
+    assert_eq!(call(&vault, &c.patient, "GET", &path, b"", |_| {}).0, 404);
+    let locator = format!("vault://{}", hex::encode(hash)).into_bytes();
+    let r: ehr_client::Submitted<Result<ehr_types::AddRecordOutcome, RecordsError>> =
+        s.submit(&s.records, &c.patient, "add_record", (patient, labs, hash, locator, None::<u32>)).await;
+    assert_eq!(r.value(), &Ok(ehr_types::AddRecordOutcome::Added(0)));
     // Uploaded by someone who did not anchor it: refused.
     let (status, text) = call(&vault, &c.doctor, "PUT", &path, &body, |_| {});
     assert_eq!(status, 403, "{text}");
@@ -250,6 +253,40 @@ async fn vault_releases_an_encrypted_record_only_on_audited_consent() {
     let key = WrappedKey::from_bytes(doctor_keys.public(), &hex::decode(&fetched.key.wrapped[2..]).unwrap())
         .unwrap();
     assert_eq!(stored.open_with(&key, &doctor_keys, pid).unwrap(), document, "the doctor decrypts");
+
+    // A provider with a write grant adds a record sealed for the patient and itself.
+    let r: ehr_client::Submitted<Result<(), RecordsError>> = s
+        .submit(&s.records, &c.patient, "grant_access", (doctor, Scope::read_write(&[labs]), None::<u32>))
+        .await;
+    assert_eq!(r.value(), &Ok(()));
+    let result = b"HbA1c 6.3 % (repeat)";
+    let (by_doctor, doctor_wrapped) =
+        Envelope::seal_for(result, pid, &[patient_keys.public(), doctor_keys.public()]).unwrap();
+    let doctor_hash = by_doctor.content_hash();
+    let locator = format!("vault://{}", hex::encode(doctor_hash)).into_bytes();
+    let r: ehr_client::Submitted<Result<ehr_types::AddRecordOutcome, RecordsError>> = s
+        .submit(&s.records, &c.doctor, "add_record", (patient, labs, doctor_hash, locator, None::<u32>))
+        .await;
+    assert_eq!(r.value(), &Ok(ehr_types::AddRecordOutcome::Added(1)));
+    let doctor_path = format!("/v1/records/{}/0x{}", ehr_client::ss58(&patient), hex::encode(doctor_hash));
+    let doctor_upload = Upload {
+        envelope: format!("0x{}", hex::encode(by_doctor.as_bytes())),
+        keys: vec![key_json(&patient, &doctor_wrapped[0]), key_json(&doctor, &doctor_wrapped[1])],
+    };
+    let (status, text) =
+        call(&vault, &c.doctor, "PUT", &doctor_path, &serde_json::to_vec(&doctor_upload).unwrap(), |_| {});
+    assert_eq!(status, 201, "{text}");
+    let (status, text) = call(&vault, &c.patient, "GET", &doctor_path, b"", |_| {});
+    assert_eq!(status, 200, "{text}");
+    let fetched: Fetched = serde_json::from_str(&text).unwrap();
+    let stored = Envelope::from_bytes(hex::decode(&fetched.envelope[2..]).unwrap()).unwrap();
+    let key = WrappedKey::from_bytes(patient_keys.public(), &hex::decode(&fetched.key.wrapped[2..]).unwrap())
+        .unwrap();
+    assert_eq!(
+        stored.open_with(&key, &patient_keys, pid).unwrap(),
+        result,
+        "the patient decrypts the doctor's record"
+    );
 
     // Replayed, stale and forged requests are refused.
     let (status, text) = send(&vault, "GET", &path, b"", &replayable);
@@ -297,7 +334,7 @@ async fn vault_releases_an_encrypted_record_only_on_audited_consent() {
     assert_eq!(r.value(), &Ok(()));
     let keys_path = format!("/v1/records/{}/keys/{}", ehr_client::ss58(&patient), ehr_client::ss58(&doctor));
     let (status, text) = call(&vault, &c.patient, "DELETE", &keys_path, b"", |_| {});
-    assert!(status == 200 && text.contains("\"removed\":1"), "{status} {text}");
+    assert!(status == 200 && text.contains("\"removed\":2"), "{status} {text}");
     let (status, _) = call(&vault, &c.doctor, "GET", &path, b"", |_| {});
     assert_eq!(status, 403);
     // A record added after the revocation is never wrapped for the revoked doctor.
@@ -308,7 +345,7 @@ async fn vault_releases_an_encrypted_record_only_on_audited_consent() {
     let locator2 = format!("vault://{}", hex::encode(hash2)).into_bytes();
     let r: ehr_client::Submitted<Result<ehr_types::AddRecordOutcome, RecordsError>> =
         s.submit(&s.records, &c.patient, "add_record", (patient, labs, hash2, locator2, None::<u32>)).await;
-    assert_eq!(r.value(), &Ok(ehr_types::AddRecordOutcome::Added(1)));
+    assert_eq!(r.value(), &Ok(ehr_types::AddRecordOutcome::Added(2)));
     let path2 = format!("/v1/records/{}/0x{}", ehr_client::ss58(&patient), hex::encode(hash2));
     let mut upload2 = Upload {
         envelope: format!("0x{}", hex::encode(envelope2.as_bytes())),
