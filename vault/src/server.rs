@@ -18,7 +18,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 use anyhow::{Context, Result};
 use axum::{
     body::Bytes,
-    extract::{Path, State},
+    extract::{FromRequest, Path, Request, State},
     http::{HeaderMap, Method, StatusCode, Uri},
     response::{IntoResponse, Response},
     routing::{delete, get, put},
@@ -237,6 +237,29 @@ impl Vault {
     }
 }
 
+/// A request whose signature verified and whose nonce is fresh: its caller and its body. Every
+/// route takes it, so no route can forget authentication or the replay check.
+struct Signed {
+    caller: Authenticated,
+    body: Bytes,
+}
+
+impl FromRequest<Arc<Vault>> for Signed {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, vault: &Arc<Vault>) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let (method, uri, headers) = (parts.method.clone(), parts.uri.clone(), parts.headers.clone());
+        let body = Bytes::from_request(Request::from_parts(parts, body), vault)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let caller =
+            vault.authenticate(&method, &uri, &headers, &body).map_err(IntoResponse::into_response)?;
+        vault.check_replay(&caller).await.map_err(IntoResponse::into_response)?;
+        Ok(Signed { caller, body })
+    }
+}
+
 fn parse_key(key: &KeyJson) -> Result<WrappedKey, Refused> {
     let public = PublicKey(hex32(&key.public_key, "public_key")?);
     WrappedKey::from_bytes(public, &unhex(&key.wrapped, "wrapped")?)
@@ -246,12 +269,8 @@ fn parse_key(key: &KeyJson) -> Result<WrappedKey, Refused> {
 async fn upload(
     State(vault): State<Arc<Vault>>,
     Path((patient, hash)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    Signed { caller, body }: Signed,
 ) -> Result<StatusCode, Refused> {
-    let caller = vault.authenticate(&method, &uri, &headers, &body)?;
     let (patient, hash) = (account(&patient, "patient")?, hex32(&hash, "record hash")?);
     let upload: Upload =
         serde_json::from_slice(&body).map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
@@ -266,7 +285,6 @@ async fn upload(
             ),
         ));
     }
-    vault.check_replay(&caller).await?;
     let record = vault.anchored(&patient, &hash).await?;
     if record.author != caller.account {
         return Err(refuse(
@@ -289,13 +307,9 @@ async fn upload(
 async fn fetch(
     State(vault): State<Arc<Vault>>,
     Path((patient, hash)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    Signed { caller, .. }: Signed,
 ) -> Result<Json<Fetched>, Refused> {
-    let caller = vault.authenticate(&method, &uri, &headers, b"")?;
     let (patient, hash) = (account(&patient, "patient")?, hex32(&hash, "record hash")?);
-    vault.check_replay(&caller).await?;
     let outcome = async {
         vault.store.entry(&patient, &hash).await.map_err(store_refusal)?.ok_or_else(|| {
             refuse(
@@ -339,18 +353,13 @@ async fn fetch(
 async fn add_key(
     State(vault): State<Arc<Vault>>,
     Path((patient, hash, recipient)): Path<(String, String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    Signed { caller, body }: Signed,
 ) -> Result<StatusCode, Refused> {
-    let caller = vault.authenticate(&method, &uri, &headers, &body)?;
     let (patient, hash, recipient) =
         (account(&patient, "patient")?, hex32(&hash, "record hash")?, account(&recipient, "recipient")?);
     if caller.account != patient {
         return Err(refuse(StatusCode::FORBIDDEN, "only the patient shares a record's key"));
     }
-    vault.check_replay(&caller).await?;
     let key: KeyJson =
         serde_json::from_slice(&body).map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
     let wrapped = parse_key(&key)?;
@@ -364,16 +373,12 @@ async fn add_key(
 async fn revoke(
     State(vault): State<Arc<Vault>>,
     Path((patient, recipient)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    Signed { caller, .. }: Signed,
 ) -> Result<Json<serde_json::Value>, Refused> {
-    let caller = vault.authenticate(&method, &uri, &headers, b"")?;
     let (patient, recipient) = (account(&patient, "patient")?, account(&recipient, "recipient")?);
     if caller.account != patient {
         return Err(refuse(StatusCode::FORBIDDEN, "only the patient revokes a reader's keys"));
     }
-    vault.check_replay(&caller).await?;
     let removed = vault.store.remove_recipient(&patient, &recipient).await.map_err(store_refusal)?;
     tracing::info!(route = "revoke", caller = %ss58(&caller.account), recipient = %ss58(&recipient), removed, "keys deleted");
     Ok(Json(serde_json::json!({ "removed": removed })))
@@ -382,16 +387,12 @@ async fn revoke(
 async fn erase(
     State(vault): State<Arc<Vault>>,
     Path((patient, hash)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    Signed { caller, .. }: Signed,
 ) -> Result<StatusCode, Refused> {
-    let caller = vault.authenticate(&method, &uri, &headers, b"")?;
     let (patient, hash) = (account(&patient, "patient")?, hex32(&hash, "record hash")?);
     if caller.account != patient {
         return Err(refuse(StatusCode::FORBIDDEN, "only the patient erases a record"));
     }
-    vault.check_replay(&caller).await?;
     vault.store.erase(&patient, &hash).await.map_err(store_refusal)?;
     tracing::info!(route = "erase", caller = %ss58(&caller.account), hash = %hex::encode(hash), "erased");
     Ok(StatusCode::NO_CONTENT)
