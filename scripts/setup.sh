@@ -5,6 +5,8 @@
 #     rustfmt and the wasm32-unknown-unknown target)
 #   - cargo-contract 5.0.3 (about 11-25 minutes to build the first time)
 #   - the C/C++ compiler cargo-contract's build needs (Debian: g++)
+#   - moto[server] 5.2.5 (PyPI), the S3-compatible server the vault's S3 backend is tested
+#     against, in a virtualenv under ~/.local/share/ehr-on-ink (needs python3 with venv)
 #   - substrate-contracts-node 0.42.0 for the end-to-end tests (scripts/install-node.sh: its
 #     Debian build packages and Rust 1.95; about an hour to build the first time, skipped when the
 #     binary is already on PATH at that version)
@@ -57,3 +59,16 @@ fi
 
 # substrate-contracts-node (the real chain of the end-to-end tests).
 "$root/scripts/install-node.sh"
+
+# moto's S3-compatible server (the vault's S3 backend test, vault/tests/s3.rs).
+MOTO_VERSION=5.2.5
+moto_dir="$HOME/.local/share/ehr-on-ink/moto-$MOTO_VERSION"
+if [ ! -x "$moto_dir/bin/moto_server" ]; then
+    say "installing moto[server] $MOTO_VERSION (S3-compatible test server) in $moto_dir"
+    if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-venv >/dev/null
+    fi
+    rm -rf "$moto_dir"
+    python3 -m venv "$moto_dir"
+    "$moto_dir/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi

@@ -26,6 +26,8 @@ scripts/demo.sh > "${CARGO_TARGET_DIR:-$root/target}/demo-output.log"
 tail -n 1 "${CARGO_TARGET_DIR:-$root/target}/demo-output.log"
 
 target="${CARGO_TARGET_DIR:-$root/target}"
+# The S3-compatible server of the vault's S3 backend test (scripts/setup.sh installs it).
+export EHR_S3_TEST_SERVER="${EHR_S3_TEST_SERVER:-$HOME/.local/share/ehr-on-ink/moto-5.2.5/bin/moto_server}"
 step "tests: unit and property tests, FHIR fixtures, CLI, drink suites, end-to-end on $(substrate-contracts-node --version)"
 rm -rf "$target/e2e"
 # The binaries the end-to-end suite runs as processes.

@@ -17,6 +17,9 @@
 //!   [`AccessRequested`], granted or denied; a denial is an `Ok` outcome, so the event survives.
 //!   A provider's `add_record` is decided and audited before its input is checked, and never
 //!   reverts after that: invalid input is `Ok(Rejected(error))` with the audit event kept.
+//! - **Erasure.** The patient may erase a record (`erase_record`): it becomes a tombstone with
+//!   no locator, `RecordErased` tells the vault to destroy the envelope and its keys
+//!   (crypto-shredding), and an erased record is never an oracle input again.
 //! - **Suspension.** A provider suspended after a grant was given finds that grant void after
 //!   its reinstatement (`SuspendedSinceGrant`) until the patient grants again; while it is
 //!   suspended the patient may narrow its grant or revoke it.
@@ -40,7 +43,7 @@ mod patient_records {
         check_locator,
         events::{
             AccessGranted, AccessRequested, AccessRevoked, EncryptionKeySet, PatientRegistered,
-            ProfileCommitmentSet, RecordAdded,
+            ProfileCommitmentSet, RecordAdded, RecordErased,
         },
         scores::{InputCheck, MAX_BATCH},
         AccessDecision, AccessMode, AddRecordOutcome, CategorySet, ContentHash, DenialReason, EncryptionKey,
@@ -63,11 +66,12 @@ mod patient_records {
     /// Result of the records contract's messages.
     pub type Result<T> = core::result::Result<T, RecordsError>;
 
-    /// What an anchor points at: the record's id and category.
+    /// What an anchor points at: the record's id and category, and whether it was corrected
+    /// or erased, so that `check_inputs` need not read the whole record.
     ///
-    /// `superseded` was added in storage version 2 so that `check_inputs` need not read the
-    /// whole record: `Some(_)` on entries written since; `None` on first-release entries, for
-    /// which the record itself is read.
+    /// `superseded` was added in storage version 2: `Some(_)` on entries written since; `None`
+    /// on first-release entries, for which the record itself is read. `erased` came with
+    /// erasure: entries written before decode as not erased (nothing could be erased then).
     #[derive(Debug, Clone, Copy)]
     #[ink::scale_derive(Encode, TypeInfo)]
     #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
@@ -75,16 +79,19 @@ mod patient_records {
         id: RecordId,
         category: RecordCategory,
         superseded: Option<bool>,
+        erased: bool,
     }
 
     impl ink::scale::Decode for Anchor {
         fn decode<I: ink::scale::Input>(input: &mut I) -> core::result::Result<Self, ink::scale::Error> {
             let id = RecordId::decode(input)?;
             let category = RecordCategory::decode(input)?;
-            // A first-release entry ends here.
-            let superseded =
-                if input.remaining_len()? == Some(0) { None } else { Option::<bool>::decode(input)? };
-            Ok(Anchor { id, category, superseded })
+            // A first-release entry ends here, one written before erasure existed after
+            // `superseded`.
+            let ended = |input: &mut I| input.remaining_len().map(|len| len == Some(0));
+            let superseded = if ended(input)? { None } else { Option::<bool>::decode(input)? };
+            let erased = if ended(input)? { false } else { bool::decode(input)? };
+            Ok(Anchor { id, category, superseded, erased })
         }
     }
 
@@ -346,6 +353,38 @@ mod patient_records {
             self.anchors.get((patient, content_hash)).map(|anchor| anchor.id)
         }
 
+        /// Erases the caller's record `id` (crypto-shredding, GDPR art. 17): the record becomes
+        /// a tombstone (`erased_at` set, locator emptied; id, category, author and envelope
+        /// hash stay) and `RecordErased` tells the stores holding its envelope to destroy it
+        /// and every wrapped key. An erased record is never an oracle input, nor corrected.
+        /// The patient only. The chain's history keeps what earlier blocks held: the envelope's
+        /// hash and locator, never a plaintext or its hash.
+        ///
+        /// # Errors
+        /// `PatientNotRegistered` (the caller is not a patient); `RecordNotFound`;
+        /// `RecordErased` (already erased).
+        #[ink(message)]
+        pub fn erase_record(&mut self, id: RecordId) -> Result<()> {
+            let patient = self.env().caller();
+            self.patient_of(patient)?;
+            let mut record = self.records.get((patient, id)).ok_or(RecordsError::RecordNotFound)?;
+            if record.is_erased() {
+                return Err(RecordsError::RecordErased);
+            }
+            record.erased_at = Some(self.env().block_number());
+            record.locator = Vec::new();
+            self.records.insert((patient, id), &record);
+            let anchor = Anchor {
+                id,
+                category: record.category,
+                superseded: Some(record.superseded_by.is_some()),
+                erased: true,
+            };
+            self.anchors.insert((patient, record.content_hash), &anchor);
+            self.env().emit_event(RecordErased { patient, record_id: id, content_hash: record.content_hash });
+            Ok(())
+        }
+
         // ---- consent --------------------------------------------------------------------
 
         /// Grants `provider` access to the caller's records within `scope` until block
@@ -495,6 +534,9 @@ mod patient_records {
             }
             let Some(old_id) = supersedes else { return Ok(None) };
             let old = self.records.get((patient, old_id)).ok_or(RecordsError::SupersededRecordNotFound)?;
+            if old.is_erased() {
+                return Err(RecordsError::RecordErased);
+            }
             if old.superseded_by.is_some() {
                 return Err(RecordsError::RecordAlreadySuperseded);
             }
@@ -521,7 +563,7 @@ mod patient_records {
             let supersedes = old.map(|(old_id, mut old)| {
                 old.superseded_by = Some(id);
                 self.records.insert((patient, old_id), &old);
-                let anchor = Anchor { id: old_id, category: old.category, superseded: Some(true) };
+                let anchor = Anchor { id: old_id, category: old.category, superseded: Some(true), erased: false };
                 self.anchors.insert((patient, old.content_hash), &anchor);
                 old_id
             });
@@ -534,9 +576,11 @@ mod patient_records {
                 added_at: self.env().block_number(),
                 supersedes,
                 superseded_by: None,
+                erased_at: None,
             };
             self.records.insert((patient, id), &record);
-            self.anchors.insert((patient, content_hash), &Anchor { id, category, superseded: Some(false) });
+            let anchor = Anchor { id, category, superseded: Some(false), erased: false };
+            self.anchors.insert((patient, content_hash), &anchor);
             self.patients.insert(patient, &entry);
             self.env().emit_event(RecordAdded {
                 patient,
@@ -716,10 +760,14 @@ mod patient_records {
             Ok(items
                 .into_iter()
                 .map(|(patient, content_hash)| {
-                    let Some(Anchor { id, category, superseded }) = self.anchors.get((patient, content_hash))
+                    let Some(Anchor { id, category, superseded, erased }) =
+                        self.anchors.get((patient, content_hash))
                     else {
                         return InputCheck::NotAnchored;
                     };
+                    if erased {
+                        return InputCheck::Erased;
+                    }
                     let superseded = superseded.unwrap_or_else(|| {
                         self.records.get((patient, id)).is_some_and(|r| r.superseded_by.is_some())
                     });

@@ -270,6 +270,7 @@ mod risk_scores {
                         Some(InputCheck::Ok) => Ok(()),
                         Some(InputCheck::NotAnchored) => Err(ScoreError::InputNotAnchored),
                         Some(InputCheck::Superseded) => Err(ScoreError::InputSuperseded),
+                        Some(InputCheck::Erased) => Err(ScoreError::InputErased),
                         Some(InputCheck::Denied(reason)) => Err(ScoreError::NoConsent(reason)),
                         None => Err(ScoreError::RecordsUnavailable),
                     };

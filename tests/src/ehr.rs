@@ -369,6 +369,11 @@ impl Ehr {
         self.chain.call(&self.records, caller, "record", (patient, id))
     }
 
+    /// `erase_record(id)`.
+    pub fn erase_record(&mut self, caller: AccountId, id: RecordId) -> Call<RecordsResult<()>> {
+        self.chain.call(&self.records, caller, "erase_record", id)
+    }
+
     /// `anchored_record(patient, content_hash)`.
     pub fn anchored_record(&mut self, patient: AccountId, content_hash: ContentHash) -> Option<RecordId> {
         let caller = self.stranger;

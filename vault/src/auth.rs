@@ -6,10 +6,9 @@
 //! nonce (hex). They travel in four headers: [`ACCOUNT_HEADER`] (SS58 or 0x-hex),
 //! [`TIMESTAMP_HEADER`], [`NONCE_HEADER`] and [`SIGNATURE_HEADER`] (hex). The vault refuses a
 //! request whose timestamp is more than its allowed skew from its clock ([`AuthError::Stale`])
-//! and one whose (account, nonce) it has seen within that window ([`AuthError::Replayed`]): a
-//! captured request can be neither replayed nor kept for later.
-
-use std::collections::{HashMap, VecDeque};
+//! and one whose (account, nonce) it has seen within that window ([`AuthError::Replayed`]; the vault's
+//! store keeps the pairs, so a restart forgets none): a captured request can be neither
+//! replayed nor kept for later.
 
 use ehr_client::{account_of, parse_account, ss58, Keypair};
 use ehr_types::AccountId;
@@ -110,7 +109,7 @@ pub struct Authenticated {
 }
 
 /// Checks a request's headers (looked up by `header(name)`), at the vault's time `now_ms`,
-/// allowing `max_skew_ms` either way. Replays are the [`ReplayGuard`]'s to refuse.
+/// allowing `max_skew_ms` either way. Replays are the vault store's to refuse (`Store::first_use`).
 pub fn verify(
     header: impl Fn(&str) -> Option<String>,
     method: &str,
@@ -143,50 +142,6 @@ pub fn verify(
         return Err(AuthError::BadSignature);
     }
     Ok(Authenticated { account, timestamp_ms, nonce })
-}
-
-/// Remembers the (account, nonce) pairs of the skew window and refuses a second use. Entries
-/// older than twice the window are forgotten: a request that old is refused as stale anyway.
-#[derive(Debug, Default)]
-pub struct ReplayGuard {
-    window_ms: u64,
-    seen: HashMap<(AccountId, [u8; 16]), u64>,
-    order: VecDeque<(u64, AccountId, [u8; 16])>,
-}
-
-impl ReplayGuard {
-    /// A guard for requests accepted within `max_skew_ms` of the clock.
-    pub fn new(max_skew_ms: u64) -> Self {
-        ReplayGuard { window_ms: max_skew_ms.saturating_mul(2), ..Default::default() }
-    }
-
-    /// Records `request` at `now_ms`; refuses a pair seen before.
-    pub fn check(&mut self, request: &Authenticated, now_ms: u64) -> Result<(), AuthError> {
-        while let Some(&(at, account, nonce)) = self.order.front() {
-            if now_ms.saturating_sub(at) <= self.window_ms {
-                break;
-            }
-            self.order.pop_front();
-            self.seen.remove(&(account, nonce));
-        }
-        let key = (request.account, request.nonce);
-        if self.seen.contains_key(&key) {
-            return Err(AuthError::Replayed);
-        }
-        self.seen.insert(key, now_ms);
-        self.order.push_back((now_ms, request.account, request.nonce));
-        Ok(())
-    }
-
-    /// How many requests it remembers.
-    pub fn len(&self) -> usize {
-        self.seen.len()
-    }
-
-    /// Whether it remembers none.
-    pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -271,20 +226,5 @@ mod tests {
                 other => panic!("{name}: {other:?}"),
             }
         }
-    }
-
-    #[test]
-    fn a_nonce_is_accepted_once_within_the_window() {
-        let mut guard = ReplayGuard::new(DEFAULT_MAX_SKEW_MS);
-        let signed = sign(&alice(), "GET", PATH, b"", NOW);
-        let request = verify(headers(&signed), "GET", PATH, b"", NOW, DEFAULT_MAX_SKEW_MS).unwrap();
-        assert_eq!(guard.check(&request, NOW), Ok(()));
-        assert_eq!(guard.check(&request, NOW + 1_000), Err(AuthError::Replayed));
-        let other = sign(&alice(), "GET", PATH, b"", NOW);
-        let other = verify(headers(&other), "GET", PATH, b"", NOW, DEFAULT_MAX_SKEW_MS).unwrap();
-        assert_eq!(guard.check(&other, NOW + 1_000), Ok(()), "a fresh nonce passes");
-        // Long after the window the pair is forgotten (the request is stale by then anyway).
-        assert_eq!(guard.check(&other, NOW + 10 * DEFAULT_MAX_SKEW_MS), Ok(()));
-        assert_eq!(guard.len(), 1);
     }
 }

@@ -23,9 +23,15 @@ struct Args {
     /// Folder of the contracts' `.contract` bundles.
     #[arg(long, env = "EHR_ARTIFACTS_DIR", default_value = "target/contracts")]
     artifacts: PathBuf,
-    /// Folder of the envelopes and the index (created if missing).
+    /// Folder of the index and, by default, of the envelopes (created if missing).
     #[arg(long, default_value = "vault-data")]
     data: PathBuf,
+    /// Keep envelopes in an S3-compatible bucket, `s3://BUCKET`, instead of DATA/blobs.
+    /// Credentials, region and endpoint come from the environment: AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT (e.g. a MinIO or Ceph gateway) and
+    /// AWS_ALLOW_HTTP=true for a plain-HTTP endpoint.
+    #[arg(long, value_name = "URL")]
+    blobs: Option<String>,
     /// Blocks within which a reader's granted `request_access` must be.
     #[arg(long, default_value_t = 10)]
     audit_window: u32,
@@ -52,6 +58,7 @@ async fn main() -> Result<()> {
         deployment: args.deployment,
         artifacts: args.artifacts,
         data: args.data,
+        blobs: args.blobs,
         audit_window: args.audit_window,
         max_body_bytes: args.max_body_bytes,
         max_skew_ms: args.max_skew_ms,

@@ -9,6 +9,8 @@
 //!
 //! Anything else is a [`Refusal`] that says which condition failed.
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result};
 use ehr_client::{ContractRef, EhrEvent, Node};
 use ehr_types::{AccessDecision, AccessMode, AccountId, DenialReason, RecordCategory};
@@ -51,7 +53,7 @@ pub enum Refusal {
 
 /// The release rule over a node and the records contract.
 pub struct ReleaseRule {
-    node: Node,
+    node: Arc<Node>,
     records: ContractRef,
     audit_window: u32,
 }
@@ -59,7 +61,7 @@ pub struct ReleaseRule {
 impl ReleaseRule {
     /// The rule on `node` for the records contract `records`, with an audit window of
     /// `audit_window` blocks (at least 1: the block of the request itself).
-    pub fn new(node: Node, records: ContractRef, audit_window: u32) -> Self {
+    pub fn new(node: Arc<Node>, records: ContractRef, audit_window: u32) -> Self {
         ReleaseRule { node, records, audit_window: audit_window.max(1) }
     }
 

@@ -28,10 +28,9 @@ use ehr_client::{parse_account, ss58, ContractRef, Node};
 use ehr_envelope::{Envelope, PublicKey, WrappedKey};
 use ehr_types::{AccessDecision, AccessMode, AccountId, Record, RecordCategory, RecordsError};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Mutex;
 
 use crate::{
-    auth::{self, Authenticated, ReplayGuard},
+    auth::{self, Authenticated, AuthError},
     release::{Release, ReleaseRule},
     store::{Store, StoreError},
 };
@@ -45,8 +44,11 @@ pub struct Config {
     pub deployment: PathBuf,
     /// Folder of the contracts' `.contract` bundles.
     pub artifacts: PathBuf,
-    /// Folder of the envelopes and the index.
+    /// Folder of the index (and of the envelopes, unless `blobs` names an S3 bucket).
     pub data: PathBuf,
+    /// Where envelopes go: `None` for `data/blobs` on the local filesystem, or an
+    /// `s3://bucket` URL (credentials, region and endpoint from the `AWS_*` environment).
+    pub blobs: Option<String>,
     /// Blocks within which a reader's granted request must be.
     pub audit_window: u32,
     /// Largest accepted request body, in bytes.
@@ -56,12 +58,11 @@ pub struct Config {
 }
 
 struct Vault {
-    node: Node,
+    node: Arc<Node>,
     records: ContractRef,
     registry: ContractRef,
     rule: ReleaseRule,
     store: Store,
-    replay: Mutex<ReplayGuard>,
     max_skew_ms: u64,
 }
 
@@ -154,8 +155,20 @@ impl Vault {
             .map_err(|e| refuse(StatusCode::UNAUTHORIZED, e))
     }
 
+    /// Refuses a second use of the request's (account, nonce) within twice the skew window;
+    /// the store keeps the pairs, so a restart forgets none.
     async fn check_replay(&self, request: &Authenticated) -> Result<(), Refused> {
-        self.replay.lock().await.check(request, now_ms()).map_err(|e| refuse(StatusCode::UNAUTHORIZED, e))
+        let forget_before = now_ms().saturating_sub(self.max_skew_ms.saturating_mul(2));
+        let first = self
+            .store
+            .first_use(&request.account, &request.nonce, request.timestamp_ms, forget_before)
+            .await
+            .map_err(internal)?;
+        if first {
+            Ok(())
+        } else {
+            Err(refuse(StatusCode::UNAUTHORIZED, AuthError::Replayed))
+        }
     }
 
     /// The anchored record of `patient` with envelope hash `hash`, read at the best block.
@@ -181,7 +194,19 @@ impl Vault {
             .await
             .map_err(internal)?
             .value;
-        record.map_err(|e| internal(format!("reading record {id}: {e:?}")))
+        let record = record.map_err(|e| internal(format!("reading record {id}: {e:?}")))?;
+        if let Some(block) = record.erased_at {
+            // Erased on chain: whatever the vault still holds of it is destroyed now.
+            match self.store.erase(patient, hash).await {
+                Ok(()) | Err(StoreError::NotFound { .. } | StoreError::Erased { .. }) => {}
+                Err(err) => return Err(internal(err)),
+            }
+            return Err(refuse(
+                StatusCode::GONE,
+                format!("record {id} was erased by the patient on chain (block {block}): its envelope and keys are destroyed"),
+            ));
+        }
+        Ok(record)
     }
 
     /// Checks a wrapped key for `recipient` of `patient`'s `category` record: the recipient is
@@ -404,14 +429,18 @@ async fn router(config: &Config) -> Result<Router> {
     let deployment = ehr_client::deploy::Deployment::load(&config.deployment)?;
     let records = deployment.contract(&config.artifacts, "patient_records")?;
     let registry = deployment.contract(&config.artifacts, "provider_registry")?;
-    let rule_node = Node::connect(&config.node).await?;
+    let node = Arc::new(node);
+    let store = match &config.blobs {
+        None => Store::open_local(&config.data),
+        Some(url) => Store::open_s3(url, &config.data),
+    }
+    .context("opening the vault's store")?;
     let vault = Vault {
-        rule: ReleaseRule::new(rule_node, records.clone(), config.audit_window),
+        rule: ReleaseRule::new(node.clone(), records.clone(), config.audit_window),
         node,
         records,
         registry,
-        store: Store::open_local(&config.data).context("opening the vault's store")?,
-        replay: Mutex::new(ReplayGuard::new(config.max_skew_ms)),
+        store,
         max_skew_ms: config.max_skew_ms,
     };
     Ok(Router::new()

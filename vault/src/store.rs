@@ -80,6 +80,17 @@ impl Store {
         Store::open(Arc::new(blobs), &dir.join("index.sqlite3"))
     }
 
+    /// Envelopes in the S3-compatible bucket `url` (`s3://BUCKET`), the index at `dir/index.sqlite3`.
+    /// Credentials, region and endpoint come from the `AWS_*` environment
+    /// (`object_store::aws::AmazonS3Builder::from_env`): `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`.
+    pub fn open_s3(url: &str, dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| object_store::Error::Generic { store: "S3", source: Box::new(e) })?;
+        let blobs = object_store::aws::AmazonS3Builder::from_env().with_url(url).build()?;
+        Store::open(Arc::new(blobs), &dir.join("index.sqlite3"))
+    }
+
     /// A store over any `object_store` backend (S3-compatible, local, in-memory) and the index
     /// database at `index`.
     pub fn open(blobs: Arc<dyn ObjectStore>, index: &Path) -> Result<Store, StoreError> {
@@ -95,7 +106,11 @@ impl Store {
                  patient BLOB NOT NULL, content_hash BLOB NOT NULL, recipient BLOB NOT NULL,
                  public_key BLOB NOT NULL, wrapped BLOB NOT NULL,
                  PRIMARY KEY (patient, content_hash, recipient));
-             CREATE INDEX IF NOT EXISTS wrapped_keys_by_recipient ON wrapped_keys (patient, recipient);",
+             CREATE INDEX IF NOT EXISTS wrapped_keys_by_recipient ON wrapped_keys (patient, recipient);
+             CREATE TABLE IF NOT EXISTS seen_requests (
+                 account BLOB NOT NULL, nonce BLOB NOT NULL, timestamp_ms INTEGER NOT NULL,
+                 PRIMARY KEY (account, nonce));
+             CREATE INDEX IF NOT EXISTS seen_requests_by_time ON seen_requests (timestamp_ms);",
         )?;
         Ok(Store { blobs, index: Mutex::new(db) })
     }
@@ -247,6 +262,27 @@ impl Store {
         }
     }
 
+    /// Records the first use of a signed request's `(account, nonce)`; `false` if it was seen
+    /// before. Pairs of requests timestamped before `forget_before_ms` are forgotten (such a
+    /// request is refused as stale anyway).
+    pub async fn first_use(
+        &self,
+        account: &AccountId,
+        nonce: &[u8; 16],
+        timestamp_ms: u64,
+        forget_before_ms: u64,
+    ) -> Result<bool, StoreError> {
+        let mut db = self.index.lock().await;
+        let tx = db.transaction()?;
+        tx.execute("DELETE FROM seen_requests WHERE timestamp_ms < ?1", params![forget_before_ms as i64])?;
+        let inserted = tx.execute(
+            "INSERT OR IGNORE INTO seen_requests (account, nonce, timestamp_ms) VALUES (?1, ?2, ?3)",
+            params![acc(account).as_slice(), nonce.as_slice(), timestamp_ms as i64],
+        )?;
+        tx.commit()?;
+        Ok(inserted == 1)
+    }
+
     /// How many wrapped keys the vault holds for `patient`'s record `hash`.
     pub async fn key_count(&self, patient: &AccountId, hash: &[u8; 32]) -> Result<usize, StoreError> {
         let db = self.index.lock().await;
@@ -331,6 +367,25 @@ mod tests {
         assert!(matches!(store.get(&patient, &hash, &patient).await, Err(StoreError::Erased { .. })));
         let unknown = [9; 32];
         assert!(matches!(store.get(&patient, &unknown, &patient).await, Err(StoreError::NotFound { .. })));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_nonce_is_accepted_once_even_across_a_restart() {
+        let dir = dir("nonces");
+        let (alice, bob) = (AccountId::from([1; 32]), AccountId::from([2; 32]));
+        let now = 1_764_000_000_000;
+        {
+            let store = Store::open_local(&dir).unwrap();
+            assert!(store.first_use(&alice, &[7; 16], now, now - 120_000).await.unwrap());
+            assert!(!store.first_use(&alice, &[7; 16], now, now - 120_000).await.unwrap());
+            assert!(store.first_use(&bob, &[7; 16], now, now - 120_000).await.unwrap(), "another account");
+        }
+        let store = Store::open_local(&dir).unwrap();
+        assert!(!store.first_use(&alice, &[7; 16], now, now - 120_000).await.unwrap(), "restarted");
+        // Long after the window the pair is forgotten (the request is stale by then anyway).
+        let later = now + 600_000;
+        assert!(store.first_use(&alice, &[7; 16], later, later - 120_000).await.unwrap());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -78,6 +78,7 @@ ehr_events!(
     PatientRegistered,
     ProfileCommitmentSet,
     RecordAdded,
+    RecordErased,
     AccessGranted,
     AccessRevoked,
     AccessRequested,
@@ -136,6 +137,12 @@ impl EhrEvent {
                 short_hex(&e.content_hash),
                 a(&e.author),
                 e.supersedes.map(|id| format!(", supersedes {id}")).unwrap_or_default()
+            ),
+            EhrEvent::RecordErased(e) => format!(
+                "RecordErased patient {} record {} sha256 {}",
+                a(&e.patient),
+                e.record_id,
+                short_hex(&e.content_hash)
             ),
             EhrEvent::AccessGranted(e) => format!(
                 "AccessGranted patient {} -> {} read {:?} write {:?} until {}",

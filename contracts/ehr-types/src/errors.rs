@@ -27,6 +27,8 @@ pub enum RegistryError {
     Overflow,
     /// An encryption key of all zeros (no X25519 key is).
     InvalidEncryptionKey,
+    /// The record was erased by the patient: it can be neither erased again nor corrected.
+    RecordErased,
 }
 
 /// Errors of the patient records contract.
@@ -90,6 +92,8 @@ pub enum RecordsError {
     GrantWouldWiden,
     /// An encryption key of all zeros (no X25519 key is).
     InvalidEncryptionKey,
+    /// The record was erased by the patient: it can be neither erased again nor corrected.
+    RecordErased,
 }
 
 /// Errors of the risk-scores contract, and per-item outcomes of a batch.
@@ -143,6 +147,8 @@ pub enum ScoreError {
     NotPendingAdmin,
     /// The proposed admin is already the admin.
     AlreadyAdmin,
+    /// The input record was erased by the patient.
+    InputErased,
 }
 
 impl ScoreError {

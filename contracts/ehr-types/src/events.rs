@@ -104,6 +104,20 @@ pub struct RecordAdded {
     pub supersedes: Option<RecordId>,
 }
 
+/// The patient erased a record (crypto-shredding, GDPR art. 17): the vault destroys its
+/// envelope and every wrapped key; on chain it stays a tombstone with no locator.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordErased {
+    /// Whose chart.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// The erased record's id.
+    pub record_id: RecordId,
+    /// SHA-256 of its (destroyed) envelope, so that stores holding it find it.
+    pub content_hash: ContentHash,
+}
+
 /// A patient granted (or re-granted, replacing the previous grant) access to a provider
 /// (seed: "Access granted to Doctor").
 #[ink::event]

@@ -297,8 +297,13 @@ pub struct Patient {
 }
 
 /// A hash-anchored medical record entry. The document itself lives off-chain, encrypted.
+///
+/// An erased record is a tombstone: `erased_at` is set and its locator is empty; its id,
+/// category, author and envelope hash stay (the hash is of ciphertext whose keys were
+/// destroyed). `erased_at` was added after the first two storage versions: an entry written
+/// before decodes with `erased_at: None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[ink::scale_derive(Encode, TypeInfo)]
 #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
 pub struct Record {
     /// Per-patient sequence number.
@@ -317,6 +322,32 @@ pub struct Record {
     pub supersedes: Option<RecordId>,
     /// The record that corrects this one, once there is one.
     pub superseded_by: Option<RecordId>,
+    /// Block at which the patient erased it (`erase_record`), if it was.
+    pub erased_at: Option<BlockNumber>,
+}
+
+impl ink::scale::Decode for Record {
+    fn decode<I: ink::scale::Input>(input: &mut I) -> Result<Self, ink::scale::Error> {
+        let id = RecordId::decode(input)?;
+        let category = RecordCategory::decode(input)?;
+        let content_hash = ContentHash::decode(input)?;
+        let locator = Vec::<u8>::decode(input)?;
+        let author = AccountId::decode(input)?;
+        let added_at = BlockNumber::decode(input)?;
+        let supersedes = Option::<RecordId>::decode(input)?;
+        let superseded_by = Option::<RecordId>::decode(input)?;
+        // An entry written before erasure existed ends here.
+        let erased_at =
+            if input.remaining_len()? == Some(0) { None } else { Option::<BlockNumber>::decode(input)? };
+        Ok(Record { id, category, content_hash, locator, author, added_at, supersedes, superseded_by, erased_at })
+    }
+}
+
+impl Record {
+    /// Whether the patient erased it.
+    pub fn is_erased(&self) -> bool {
+        self.erased_at.is_some()
+    }
 }
 
 /// Why an access attempt was denied.
@@ -461,6 +492,29 @@ mod tests {
         assert_eq!(ProviderInfo::decode_all(&mut &v2.encode()[..]), Ok(v2));
         assert_eq!(Some(v2).encode().len(), 1 + 1 + 1 + 4 + 5);
         assert_eq!(Option::<ProviderInfo>::decode_all(&mut &Some(v2).encode()[..]), Ok(Some(v2)));
+    }
+
+    #[test]
+    fn records_written_before_erasure_decode_as_not_erased() {
+        use ink::scale::{DecodeAll, Encode};
+        let record = Record {
+            id: 3,
+            category: RecordCategory::LabResult,
+            content_hash: [7; 32],
+            locator: b"vault://ab".to_vec(),
+            author: AccountId::from([1; 32]),
+            added_at: 9,
+            supersedes: Some(1),
+            superseded_by: None,
+            erased_at: None,
+        };
+        let mut before = record.encode();
+        before.truncate(before.len() - 1);
+        assert_eq!(Record::decode_all(&mut &before[..]), Ok(record.clone()));
+        let erased = Record { erased_at: Some(12), locator: Vec::new(), ..record };
+        assert_eq!(Record::decode_all(&mut &erased.encode()[..]), Ok(erased.clone()));
+        let page = vec![erased.clone(), erased];
+        assert_eq!(Vec::<Record>::decode_all(&mut &page.encode()[..]), Ok(page));
     }
 
     #[test]

@@ -145,4 +145,6 @@ pub enum InputCheck {
     Denied(crate::DenialReason),
     /// The record has been corrected by a newer one.
     Superseded,
+    /// The patient erased the record.
+    Erased,
 }

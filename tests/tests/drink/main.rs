@@ -3,6 +3,7 @@
 
 mod audit;
 mod consent;
+mod erasure;
 mod flat_weights;
 mod holes;
 mod keys;

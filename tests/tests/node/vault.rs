@@ -23,7 +23,7 @@ async fn release_needs_consent_now_and_an_audited_request_within_the_window() {
         s.submit(&s.records, &c.patient, "register_patient", ()).await;
     assert_eq!(r.value(), &Ok(()));
     let node = ehr_client::Node::connect(s.dev_node.url()).await.unwrap();
-    let rule = ReleaseRule::new(node, s.records.clone(), 2);
+    let rule = ReleaseRule::new(std::sync::Arc::new(node), s.records.clone(), 2);
     let labs = RecordCategory::LabResult;
     let check = |caller| {
         let rule = &rule;
