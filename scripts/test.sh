@@ -31,7 +31,7 @@ export EHR_S3_TEST_SERVER="${EHR_S3_TEST_SERVER:-$HOME/.local/share/ehr-on-ink/m
 step "tests: unit and property tests, FHIR fixtures, CLI, drink suites, end-to-end on $(substrate-contracts-node --version)"
 rm -rf "$target/e2e"
 # The binaries the end-to-end suite runs as processes.
-cargo build --quiet -p ai-oracle -p ehr-vault
+cargo build --quiet -p ai-oracle -p ehr-vault -p ehr-cli
 log="$target/test-output.log"
 set +e
 cargo test --workspace --all-targets 2>&1 | tee "$log"

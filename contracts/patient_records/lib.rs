@@ -563,7 +563,8 @@ mod patient_records {
             let supersedes = old.map(|(old_id, mut old)| {
                 old.superseded_by = Some(id);
                 self.records.insert((patient, old_id), &old);
-                let anchor = Anchor { id: old_id, category: old.category, superseded: Some(true), erased: false };
+                let anchor =
+                    Anchor { id: old_id, category: old.category, superseded: Some(true), erased: false };
                 self.anchors.insert((patient, old.content_hash), &anchor);
                 old_id
             });

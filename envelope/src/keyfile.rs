@@ -1,5 +1,6 @@
 //! Key files: an X25519 secret key as 64 hex digits and a newline, in a file readable by its
-//! owner only (mode 0600), like the oracle's signing key.
+//! owner only (mode 0600), like the oracle's signing key. [`write_secret`] and [`read_secret`]
+//! keep any other secret the same way.
 
 use std::{
     fs,
@@ -43,6 +44,21 @@ pub enum KeyFileError {
 
 /// Writes `keys`' secret to a new file at `path`, mode 0600.
 pub fn write(path: &Path, keys: &KeyPair) -> Result<(), KeyFileError> {
+    let text = zeroize::Zeroizing::new(format!("{}\n", hex::encode(keys.secret_bytes().as_ref())));
+    write_secret(path, &text)
+}
+
+/// Reads the key pair in `path`; refuses a file others may read.
+pub fn read(path: &Path) -> Result<KeyPair, KeyFileError> {
+    let text = read_secret(path)?;
+    let malformed = |reason: String| KeyFileError::Malformed { path: path.to_path_buf(), reason };
+    let bytes = zeroize::Zeroizing::new(hex::decode(text.trim()).map_err(|e| malformed(e.to_string()))?);
+    KeyPair::from_secret_bytes(&bytes).map_err(|e| malformed(e.to_string()))
+}
+
+/// Writes the secret `text` to a new file at `path`, readable by its owner only (mode 0600);
+/// never overwrites. Other secrets (a chain account's secret URI) use it too.
+pub fn write_secret(path: &Path, text: &str) -> Result<(), KeyFileError> {
     let io = |source| KeyFileError::Io { path: path.to_path_buf(), source };
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -52,13 +68,12 @@ pub fn write(path: &Path, keys: &KeyPair) -> Result<(), KeyFileError> {
         std::io::ErrorKind::AlreadyExists => KeyFileError::Exists(path.to_path_buf()),
         _ => io(err),
     })?;
-    let text = zeroize::Zeroizing::new(format!("{}\n", hex::encode(keys.secret_bytes().as_ref())));
     file.write_all(text.as_bytes()).map_err(io)?;
     file.sync_all().map_err(io)
 }
 
-/// Reads the key pair in `path`; refuses a file others may read.
-pub fn read(path: &Path) -> Result<KeyPair, KeyFileError> {
+/// Reads the secret text in `path`; refuses a file others may read.
+pub fn read_secret(path: &Path) -> Result<zeroize::Zeroizing<String>, KeyFileError> {
     let io = |source| KeyFileError::Io { path: path.to_path_buf(), source };
     #[cfg(unix)]
     {
@@ -68,10 +83,7 @@ pub fn read(path: &Path) -> Result<KeyPair, KeyFileError> {
             return Err(KeyFileError::TooOpen { path: path.to_path_buf(), mode });
         }
     }
-    let text = zeroize::Zeroizing::new(fs::read_to_string(path).map_err(io)?);
-    let malformed = |reason: String| KeyFileError::Malformed { path: path.to_path_buf(), reason };
-    let bytes = zeroize::Zeroizing::new(hex::decode(text.trim()).map_err(|e| malformed(e.to_string()))?);
-    KeyPair::from_secret_bytes(&bytes).map_err(|e| malformed(e.to_string()))
+    Ok(zeroize::Zeroizing::new(fs::read_to_string(path).map_err(io)?))
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ use ehr_types::{AccessDecision, AccessMode, AccountId, Record, RecordCategory, R
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    auth::{self, Authenticated, AuthError},
+    auth::{self, AuthError, Authenticated},
     release::{Release, ReleaseRule},
     store::{Store, StoreError},
 };

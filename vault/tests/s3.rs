@@ -9,9 +9,9 @@ use std::{
 };
 
 use ehr_envelope::{Envelope, KeyPair};
-use object_store::ObjectStore;
 use ehr_types::AccountId;
 use ehr_vault::store::{Store, StoreError};
+use object_store::ObjectStore;
 
 struct S3Server {
     child: Child,
@@ -77,7 +77,8 @@ async fn envelopes_live_in_an_s3_bucket_survive_a_restart_and_are_shredded() {
     }
     // The envelope is an object in the bucket, under the patient's folder, as sealed.
     let bucket = object_store::aws::AmazonS3Builder::from_env().with_url("s3://ehr-vault").build().unwrap();
-    let object = object_store::path::Path::from(format!("envelopes/{}/{}", hex::encode(pid), hex::encode(hash)));
+    let object =
+        object_store::path::Path::from(format!("envelopes/{}/{}", hex::encode(pid), hex::encode(hash)));
     let stored = bucket.get(&object).await.expect("the envelope is in the bucket").bytes().await.unwrap();
     assert_eq!(&stored[..], envelope.as_bytes(), "the bucket holds the ciphertext as sealed");
 

@@ -339,7 +339,17 @@ impl ink::scale::Decode for Record {
         // An entry written before erasure existed ends here.
         let erased_at =
             if input.remaining_len()? == Some(0) { None } else { Option::<BlockNumber>::decode(input)? };
-        Ok(Record { id, category, content_hash, locator, author, added_at, supersedes, superseded_by, erased_at })
+        Ok(Record {
+            id,
+            category,
+            content_hash,
+            locator,
+            author,
+            added_at,
+            supersedes,
+            superseded_by,
+            erased_at,
+        })
     }
 }
 

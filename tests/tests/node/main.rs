@@ -8,6 +8,7 @@
 
 mod cli;
 mod oracle;
+mod roles;
 mod seed;
 mod upgrade;
 mod vault;

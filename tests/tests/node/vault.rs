@@ -95,13 +95,14 @@ fn vault_bin() -> std::path::PathBuf {
 }
 
 /// A running vault process on a free loopback port.
-struct VaultProcess {
+pub(crate) struct VaultProcess {
     child: std::process::Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl VaultProcess {
-    fn start(dir: &std::path::Path, node: &str) -> VaultProcess {
+    /// Starts `ehr-vault` for the deployment in `dir` (data and log there too).
+    pub(crate) fn start(dir: &std::path::Path, node: &str) -> VaultProcess {
         use std::io::BufRead;
         let log = std::fs::File::create(dir.join("vault.log")).unwrap();
         let mut child = std::process::Command::new(vault_bin())
@@ -365,7 +366,21 @@ async fn vault_releases_an_encrypted_record_only_on_audited_consent() {
     assert_eq!(call(&vault, &c.patient, "DELETE", &path, b"", |_| {}).0, 204);
     let (status, text) = call(&vault, &c.patient, "GET", &path, b"", |_| {});
     assert!(status == 410 && text.contains("erased"), "{status} {text}");
+    // Erased on chain only (the vault was not told): the vault answers 410 and shreds it then.
+    let r: ehr_client::Submitted<Result<(), RecordsError>> =
+        s.submit(&s.records, &c.patient, "erase_record", (2u32,)).await;
+    assert_eq!(r.value(), &Ok(()));
+    let (status, text) = call(&vault, &c.patient, "GET", &path2, b"", |_| {});
+    assert!(status == 410 && text.contains("erased by the patient on chain"), "{status} {text}");
     drop(vault);
+    let store = ehr_vault::store::Store::open_local(&dir.join("vault-data")).unwrap();
+    for erased in [hash, hash2] {
+        assert_eq!(store.key_count(&patient, &erased).await.unwrap(), 0, "no key is left");
+        assert!(matches!(
+            store.entry(&patient, &erased).await,
+            Err(ehr_vault::store::StoreError::Erased { .. })
+        ));
+    }
     // Every release and refusal is in the vault's log, with the caller and the reason.
     let log = std::fs::read_to_string(dir.join("vault.log")).unwrap();
     assert!(log.contains("released") && log.contains(&ehr_client::ss58(&doctor)), "{log}");

@@ -1,0 +1,431 @@
+//! `ehr`, the patient's and the providers' command line, as a library: each role's flows over
+//! the chain (the records and registry contracts) and the vault.
+//!
+//! - A document is sealed on the user's machine ([`ehr_envelope`]) for the patient and every
+//!   provider that may read its category now, anchored on chain by the hash of its envelope,
+//!   then uploaded to the vault.
+//! - A grant re-wraps the data keys of the records in its read scope for the new reader; a
+//!   revocation deletes the reader's keys in the vault.
+//! - A provider's read is always audited first (`request_access`), granted or denied, then
+//!   fetched from the vault and opened with the provider's own key.
+//! - Erasure tombstones the record on chain and destroys its envelope and keys in the vault.
+
+#![forbid(unsafe_code)]
+
+pub mod identity;
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context, Result};
+use ehr_client::{account_of, deploy::Deployment, ss58, ContractRef, EhrEvent, Keypair, Node, Submitted};
+use ehr_envelope::{Envelope, KeyPair, PublicKey, WrappedKey};
+use ehr_types::{
+    AccessDecision, AccessMode, AccountId, AddRecordOutcome, Grant, Page, Record, RecordCategory, RecordId,
+    RecordsError, RegistryError, Scope, MAX_PAGE_LIMIT,
+};
+use ehr_vault::client::{VaultClient, VaultError};
+
+/// Where the chain, the contracts and the vault are.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    /// The node's URL.
+    pub node: String,
+    /// The deployment file (`ai-oracle deploy` writes it).
+    pub deployment: PathBuf,
+    /// Folder of the contracts' `.contract` bundles.
+    pub artifacts: PathBuf,
+    /// The vault's base URL.
+    pub vault: String,
+}
+
+/// A user connected to the chain and the vault, signing with their account.
+pub struct Session {
+    /// The node.
+    pub node: Node,
+    /// The records contract.
+    pub records: ContractRef,
+    /// The provider registry.
+    pub registry: ContractRef,
+    /// The vault.
+    pub vault: VaultClient,
+    /// The user's chain account.
+    pub signer: Keypair,
+    /// Its account id.
+    pub account: AccountId,
+}
+
+/// A record sealed and stored: its id on chain, its envelope hash and who can open it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// The record's id in the patient's chart.
+    pub id: RecordId,
+    /// SHA-256 of its envelope (anchored on chain).
+    pub content_hash: [u8; 32],
+    /// Accounts its data key is wrapped for.
+    pub recipients: Vec<AccountId>,
+    /// Readers with consent that published no encryption key, left out.
+    pub skipped: Vec<AccountId>,
+}
+
+/// One entry of a patient's audit trail, from the chain's events.
+#[derive(Debug, Clone)]
+pub struct TrailEntry {
+    /// Block of the event.
+    pub block: u32,
+    /// The event.
+    pub event: EhrEvent,
+}
+
+/// Parses a category name: `LabResult`, `lab-result`, `lab_result` or `labresult`.
+pub fn parse_category(text: &str) -> Result<RecordCategory> {
+    let wanted: String = text.chars().filter(|c| *c != '-' && *c != '_').collect::<String>().to_lowercase();
+    RecordCategory::ALL.iter().copied().find(|c| format!("{c:?}").to_lowercase() == wanted).ok_or_else(|| {
+        let names: Vec<String> = RecordCategory::ALL.iter().map(|c| format!("{c:?}")).collect();
+        anyhow!("unknown record category {text:?}; one of: {}", names.join(", "))
+    })
+}
+
+/// The contract's answer, or an error naming the message and the contract's typed error.
+fn accepted<T: Clone, E: std::fmt::Debug>(what: &str, submitted: &Submitted<Result<T, E>>) -> Result<T> {
+    submitted.value().as_ref().map(T::clone).map_err(|e| anyhow!("{what} refused by the contract: {e:?}"))
+}
+
+fn locator_of(hash: &[u8; 32]) -> Vec<u8> {
+    format!("vault://{}", hex::encode(hash)).into_bytes()
+}
+
+impl Session {
+    /// Connects to the node and the contracts of `endpoints`, as `signer`.
+    pub async fn connect(endpoints: &Endpoints, signer: Keypair) -> Result<Session> {
+        let node = Node::connect(&endpoints.node).await?;
+        let deployment = Deployment::load(&endpoints.deployment)?;
+        let records = deployment.contract(&endpoints.artifacts, "patient_records")?;
+        let registry = deployment.contract(&endpoints.artifacts, "provider_registry")?;
+        let account = account_of(&signer);
+        Ok(Session { node, records, registry, vault: VaultClient::new(&endpoints.vault), signer, account })
+    }
+
+    // ---- both roles ---------------------------------------------------------------------
+
+    /// The encryption key `account` published: in the records contract for a patient, in the
+    /// registry for a provider.
+    pub async fn published_key(&self, account: &AccountId, patient: bool) -> Result<Option<PublicKey>> {
+        let contract = if patient { &self.records } else { &self.registry };
+        let key: Option<[u8; 32]> =
+            self.node.dry_run(contract, account, "encryption_key", &(*account,)).await?.value;
+        Ok(key.map(PublicKey))
+    }
+
+    /// One record of `patient`. Records are public chain state; the dry-run asks as the patient
+    /// so that any user (an auditor, a provider about to request access) can read its metadata.
+    pub async fn record(&self, patient: &AccountId, id: RecordId) -> Result<Record> {
+        let record: Result<Record, RecordsError> =
+            self.node.dry_run(&self.records, patient, "record", &(*patient, id)).await?.value;
+        record.map_err(|e| anyhow!("record {id} of {}: {e:?}", ss58(patient)))
+    }
+
+    /// Every record of `patient`, page by page.
+    pub async fn records_of(&self, patient: &AccountId) -> Result<Vec<Record>> {
+        let mut all = Vec::new();
+        let mut from = 0;
+        loop {
+            let page: Result<Page<Record>, RecordsError> = self
+                .node
+                .dry_run(&self.records, patient, "records", &(*patient, from, MAX_PAGE_LIMIT))
+                .await?
+                .value;
+            let page = page.map_err(|e| anyhow!("records of {}: {e:?}", ss58(patient)))?;
+            all.extend(page.items);
+            match page.next {
+                Some(next) => from = next,
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Every grant `patient` has given, page by page.
+    pub async fn grants_of(&self, patient: &AccountId) -> Result<Vec<(AccountId, Grant)>> {
+        let mut all = Vec::new();
+        let mut from = 0;
+        loop {
+            let page: Result<Page<(AccountId, Grant)>, RecordsError> =
+                self.node.dry_run(&self.records, patient, "grants", &(from, MAX_PAGE_LIMIT)).await?.value;
+            let page = page.map_err(|e| anyhow!("grants of {}: {e:?}", ss58(patient)))?;
+            all.extend(page.items);
+            match page.next {
+                Some(next) => from = next,
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// The accounts that may open a new `category` record of `patient` now, with the key each
+    /// is sealed for: the patient, and every provider whose grant lets it read the category
+    /// now (the records contract's own decision). Readers that published no key are returned
+    /// apart.
+    pub async fn readers(
+        &self,
+        patient: &AccountId,
+        category: RecordCategory,
+    ) -> Result<(Vec<(AccountId, PublicKey)>, Vec<AccountId>)> {
+        let own = self.published_key(patient, true).await?.ok_or_else(|| {
+            anyhow!("{} has published no encryption key: `ehr patient publish-key` first", ss58(patient))
+        })?;
+        let mut readers = vec![(*patient, own)];
+        let mut skipped = Vec::new();
+        for (provider, _) in self.grants_of(patient).await? {
+            let decision: AccessDecision = self
+                .node
+                .dry_run(
+                    &self.records,
+                    patient,
+                    "ConsentCheck::access_decision",
+                    &(*patient, provider, category, AccessMode::Read),
+                )
+                .await?
+                .value;
+            if decision != AccessDecision::Granted {
+                continue;
+            }
+            match self.published_key(&provider, false).await? {
+                Some(key) => readers.push((provider, key)),
+                None => skipped.push(provider),
+            }
+        }
+        Ok((readers, skipped))
+    }
+
+    /// Seals `document` as a `category` record of `patient` for its readers, anchors it (as
+    /// the caller: the patient, or a provider with a write grant, audited) and uploads it.
+    pub async fn add_record(
+        &self,
+        patient: &AccountId,
+        category: RecordCategory,
+        document: &[u8],
+    ) -> Result<Stored> {
+        let (readers, skipped) = self.readers(patient, category).await?;
+        let keys: Vec<PublicKey> = readers.iter().map(|(_, key)| *key).collect();
+        let pid: &[u8; 32] = patient.as_ref();
+        let (envelope, wrapped) = Envelope::seal_for(document, pid, &keys)?;
+        let hash = envelope.content_hash();
+        let args = (*patient, category, hash, locator_of(&hash), None::<RecordId>);
+        let submitted: Submitted<Result<AddRecordOutcome, RecordsError>> =
+            self.node.submit(&self.records, &self.signer, "add_record", &args).await?;
+        let id = match accepted("add_record", &submitted)? {
+            AddRecordOutcome::Added(id) => id,
+            AddRecordOutcome::Denied(reason) => {
+                bail!("add_record denied: {reason:?} (the attempt is audited on chain)")
+            }
+            AddRecordOutcome::Rejected(error) => bail!("add_record rejected: {error:?}"),
+        };
+        let recipients: Vec<AccountId> = readers.iter().map(|(account, _)| *account).collect();
+        let pairs: Vec<(AccountId, WrappedKey)> = recipients.iter().copied().zip(wrapped).collect();
+        self.vault.upload(&self.signer, patient, &envelope, &pairs).await.with_context(|| {
+            format!(
+                "record {id} is anchored, but its envelope did not reach the vault at {}",
+                self.vault.url()
+            )
+        })?;
+        Ok(Stored { id, content_hash: hash, recipients, skipped })
+    }
+
+    /// Reads `patient`'s record `id` and opens it with `keys`. A provider's read is audited
+    /// first: its `request_access` is on chain, granted or denied, before anything is fetched.
+    pub async fn read_record(&self, patient: &AccountId, id: RecordId, keys: &KeyPair) -> Result<Vec<u8>> {
+        let record = self.record(patient, id).await?;
+        if let Some(block) = record.erased_at {
+            bail!("record {id} was erased by the patient in block {block}");
+        }
+        if self.account != *patient {
+            let submitted: Submitted<Result<AccessDecision, RecordsError>> = self
+                .node
+                .submit(&self.records, &self.signer, "request_access", &(*patient, record.category))
+                .await?;
+            if let AccessDecision::Denied(reason) = accepted("request_access", &submitted)? {
+                bail!(
+                    "access to {}'s {:?} records denied: {reason:?} (the denied request is on chain)",
+                    ss58(patient),
+                    record.category
+                );
+            }
+        }
+        let (envelope, key) = self.vault.fetch(&self.signer, patient, &record.content_hash).await?;
+        let pid: &[u8; 32] = patient.as_ref();
+        envelope.open_with(&key, keys, pid).map_err(|e| {
+            anyhow!("cannot open record {id} with this encryption key file ({e}); is it the key this account published?")
+        })
+    }
+
+    // ---- the patient --------------------------------------------------------------------
+
+    /// Registers the caller as a patient.
+    pub async fn register_patient(&self) -> Result<()> {
+        let submitted: Submitted<Result<(), RecordsError>> =
+            self.node.submit(&self.records, &self.signer, "register_patient", &()).await?;
+        accepted("register_patient", &submitted)
+    }
+
+    /// Publishes (or rotates) the caller's encryption key: as a patient in the records
+    /// contract, as a provider in the registry.
+    pub async fn publish_key(&self, keys: &KeyPair, patient: bool) -> Result<()> {
+        let key = (keys.public().0,);
+        if patient {
+            let s: Submitted<Result<(), RecordsError>> =
+                self.node.submit(&self.records, &self.signer, "set_encryption_key", &key).await?;
+            accepted("set_encryption_key", &s)
+        } else {
+            let s: Submitted<Result<(), RegistryError>> =
+                self.node.submit(&self.registry, &self.signer, "set_encryption_key", &key).await?;
+            accepted("set_encryption_key", &s)
+        }
+    }
+
+    /// Grants `provider` `scope` until `expires_at`, then re-wraps, for the provider's
+    /// published key, the data keys of the caller's records its read scope covers (unwrapped
+    /// with the patient's `keys`). Returns how many records were shared.
+    pub async fn grant(
+        &self,
+        provider: &AccountId,
+        scope: Scope,
+        expires_at: Option<u32>,
+        keys: &KeyPair,
+    ) -> Result<usize> {
+        let submitted: Submitted<Result<(), RecordsError>> = self
+            .node
+            .submit(&self.records, &self.signer, "grant_access", &(*provider, scope, expires_at))
+            .await?;
+        accepted("grant_access", &submitted)?;
+        if scope.read.is_empty() {
+            return Ok(0);
+        }
+        let Some(reader_key) = self.published_key(provider, false).await? else {
+            bail!(
+                "granted on chain, but {} has published no encryption key: nothing could be shared with it; \
+                 grant again once it has (`ehr provider publish-key`)",
+                ss58(provider)
+            );
+        };
+        let mut shared = 0;
+        for record in self.records_of(&self.account).await? {
+            if record.is_erased() || !scope.read.contains(record.category) {
+                continue;
+            }
+            let (_, own) = match self.vault.fetch(&self.signer, &self.account, &record.content_hash).await {
+                Ok(found) => found,
+                // Anchored elsewhere (another store) or never uploaded: nothing to re-wrap here.
+                Err(VaultError::Refused { status: 404, .. }) => continue,
+                Err(err) => return Err(err).context(format!("fetching record {}", record.id)),
+            };
+            let data_key = own.unwrap(keys, &record.content_hash).map_err(|e| {
+                anyhow!("cannot unwrap record {} with this encryption key file: {e}", record.id)
+            })?;
+            let wrapped = data_key.wrap_for(&reader_key, &record.content_hash)?;
+            self.vault
+                .share(&self.signer, &self.account, &record.content_hash, provider, &wrapped)
+                .await
+                .with_context(|| format!("sharing record {}", record.id))?;
+            shared += 1;
+        }
+        Ok(shared)
+    }
+
+    /// Revokes `provider`'s grant on chain and deletes its wrapped keys in the vault; returns
+    /// how many keys were deleted.
+    pub async fn revoke(&self, provider: &AccountId) -> Result<u64> {
+        let submitted: Submitted<Result<(), RecordsError>> =
+            self.node.submit(&self.records, &self.signer, "revoke_access", &(*provider,)).await?;
+        accepted("revoke_access", &submitted)?;
+        self.vault
+            .revoke(&self.signer, &self.account, provider)
+            .await
+            .context("revoked on chain, but the vault did not delete the reader's keys; run revoke again")
+    }
+
+    /// Erases the caller's record `id`: tombstoned on chain (`RecordErased`), then its envelope
+    /// and keys destroyed in the vault.
+    pub async fn erase(&self, id: RecordId) -> Result<()> {
+        let record = self.record(&self.account, id).await?;
+        let submitted: Submitted<Result<(), RecordsError>> =
+            self.node.submit(&self.records, &self.signer, "erase_record", &(id,)).await?;
+        accepted("erase_record", &submitted)?;
+        match self.vault.erase(&self.signer, &self.account, &record.content_hash).await {
+            Ok(()) | Err(VaultError::Refused { status: 404 | 410, .. }) => Ok(()),
+            Err(err) => Err(err).context(
+                "erased on chain; the vault destroys the envelope at its next request for it, or run erase again",
+            ),
+        }
+    }
+
+    /// `patient`'s audit trail between blocks `from` and `to` (default: the best block): every
+    /// access decision on its chart, grants, revocations, records added and erased, oldest
+    /// first.
+    pub async fn audit_trail(
+        &self,
+        patient: &AccountId,
+        from: u32,
+        to: Option<u32>,
+    ) -> Result<Vec<TrailEntry>> {
+        let to = match to {
+            Some(to) => to,
+            None => self.node.best_block().await?.0,
+        };
+        let mut trail = Vec::new();
+        for number in from..=to {
+            let Some(hash) = self.node.block_hash(number).await? else { continue };
+            for raw in self.node.contract_events_at(hash).await? {
+                if raw.contract != self.records.address {
+                    continue;
+                }
+                let Ok(Some(event)) = EhrEvent::decode(&raw) else { continue };
+                let about = match &event {
+                    EhrEvent::AccessRequested(e) => e.patient,
+                    EhrEvent::AccessGranted(e) => e.patient,
+                    EhrEvent::AccessRevoked(e) => e.patient,
+                    EhrEvent::RecordAdded(e) => e.patient,
+                    EhrEvent::RecordErased(e) => e.patient,
+                    EhrEvent::PatientRegistered(e) => e.patient,
+                    _ => continue,
+                };
+                if about == *patient {
+                    trail.push(TrailEntry { block: number, event });
+                }
+            }
+        }
+        Ok(trail)
+    }
+}
+
+/// One line of the audit trail, with full SS58 accounts.
+pub fn describe_entry(entry: &TrailEntry) -> String {
+    let line = match &entry.event {
+        EhrEvent::AccessRequested(e) => format!(
+            "{} {:?} {:?} by {}: {}",
+            if e.decision == AccessDecision::Granted { "GRANTED" } else { "DENIED " },
+            e.mode,
+            e.category,
+            ss58(&e.accessor),
+            match e.decision {
+                AccessDecision::Granted => "allowed".to_string(),
+                AccessDecision::Denied(reason) => format!("{reason:?}"),
+            }
+        ),
+        EhrEvent::AccessGranted(e) => format!(
+            "consent  to {}: read {:?} write {:?}, {}",
+            ss58(&e.provider),
+            e.scope.read.categories(),
+            e.scope.write.categories(),
+            e.expires_at.map(|b| format!("until block {b}")).unwrap_or_else(|| "until revoked".into())
+        ),
+        EhrEvent::AccessRevoked(e) => format!("revoked  {}", ss58(&e.provider)),
+        EhrEvent::RecordAdded(e) => format!(
+            "record   {} {:?} added by {} (envelope sha256 0x{})",
+            e.record_id,
+            e.category,
+            ss58(&e.author),
+            hex::encode(e.content_hash)
+        ),
+        EhrEvent::RecordErased(e) => format!("erased   record {}", e.record_id),
+        other => other.summary(),
+    };
+    format!("block {:>6}  {line}", entry.block)
+}

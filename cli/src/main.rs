@@ -1,0 +1,359 @@
+//! `ehr`: the patient's and the providers' command line.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use ehr_cli::{describe_entry, identity, parse_category, Endpoints, Session};
+use ehr_client::{parse_account, ss58, Keypair};
+use ehr_types::{CategorySet, RecordCategory, RecordId, Scope};
+
+/// The patient's and the providers' command line: keys in private files, records sealed on
+/// this machine before they leave it, consent and audit on chain, documents through the vault.
+#[derive(Parser)]
+#[command(name = "ehr", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Creates a new identity: a chain account file and/or an encryption key file, both
+    /// readable by their owner only (mode 0600). Existing files are never overwritten.
+    Keygen {
+        /// Where to write the new chain account (an sr25519 secret).
+        #[arg(long, value_name = "FILE")]
+        account_out: Option<PathBuf>,
+        /// Where to write the new X25519 encryption key.
+        #[arg(long, value_name = "FILE")]
+        key_out: Option<PathBuf>,
+    },
+    /// What a patient does with their chart.
+    #[command(subcommand)]
+    Patient(PatientCommand),
+    /// What a provider (doctor, nurse, lab, ...) does.
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+}
+
+/// Where the chain, the contracts and the vault are, and who the user is.
+#[derive(Args, Clone)]
+struct Connection {
+    /// The node's URL.
+    #[arg(long, env = "EHR_NODE_URL", default_value = "ws://127.0.0.1:9944")]
+    node: String,
+    /// The deployment file of the contracts (`ai-oracle deploy` writes it).
+    #[arg(long, env = "EHR_DEPLOYMENT", default_value = "deployment.json")]
+    deployment: PathBuf,
+    /// Folder of the contracts' `.contract` bundles.
+    #[arg(long, env = "EHR_ARTIFACTS_DIR", default_value = "target/contracts")]
+    artifacts: PathBuf,
+    /// The vault's URL.
+    #[arg(long, env = "EHR_VAULT_URL", default_value = "http://127.0.0.1:8470")]
+    vault: String,
+    /// The user's chain account file (from `ehr keygen --account-out`).
+    #[arg(long, env = "EHR_ACCOUNT_FILE", value_name = "FILE", conflicts_with = "suri")]
+    account: Option<PathBuf>,
+    /// The user's chain account as a secret URI instead (e.g. `//Alice` on a dev chain).
+    #[arg(long, env = "EHR_SURI", hide_env_values = true)]
+    suri: Option<String>,
+}
+
+/// The user's encryption key file.
+#[derive(Args, Clone)]
+struct KeyArg {
+    /// The user's X25519 encryption key file (from `ehr keygen --key-out`).
+    #[arg(long, env = "EHR_KEY_FILE", value_name = "FILE")]
+    key: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum PatientCommand {
+    /// Registers the account as a patient.
+    Register(#[command(flatten)] Connection),
+    /// Publishes (or rotates) the patient's encryption key on chain.
+    PublishKey {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(flatten)]
+        key: KeyArg,
+    },
+    /// Seals a document for the patient and every provider that may read its category now,
+    /// anchors it on chain and stores it in the vault.
+    Upload {
+        #[command(flatten)]
+        connection: Connection,
+        /// The record's category (e.g. LabResult, lab-result).
+        #[arg(long, value_parser = parse_category)]
+        category: RecordCategory,
+        /// The document.
+        file: PathBuf,
+    },
+    /// Grants a provider access, then shares (re-wraps) the records its read scope covers.
+    Grant {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(flatten)]
+        key: KeyArg,
+        /// The provider's account (SS58 or 0x-hex).
+        provider: String,
+        /// Categories it may read, comma-separated.
+        #[arg(long, value_delimiter = ',', value_parser = parse_category)]
+        read: Vec<RecordCategory>,
+        /// Categories it may add records of, comma-separated.
+        #[arg(long, value_delimiter = ',', value_parser = parse_category)]
+        write: Vec<RecordCategory>,
+        /// The grant ends this many blocks from now (default: until revoked).
+        #[arg(long, value_name = "BLOCKS")]
+        expires_in: Option<u32>,
+    },
+    /// Revokes a provider's grant and deletes its keys in the vault.
+    Revoke {
+        #[command(flatten)]
+        connection: Connection,
+        /// The provider's account.
+        provider: String,
+    },
+    /// Erases a record: tombstoned on chain, its envelope and keys destroyed in the vault.
+    Erase {
+        #[command(flatten)]
+        connection: Connection,
+        /// The record's id.
+        id: RecordId,
+    },
+    /// Lists the patient's records.
+    Records(#[command(flatten)] Connection),
+    /// Reads one of the patient's records, decrypted.
+    Read {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(flatten)]
+        key: KeyArg,
+        /// The record's id.
+        id: RecordId,
+        /// Write the document here (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Shows who asked for what in the patient's chart, granted or denied, and every consent
+    /// change, from the chain's events.
+    Audit {
+        #[command(flatten)]
+        connection: Connection,
+        /// First block to read.
+        #[arg(long, default_value_t = 0)]
+        from: u32,
+        /// Last block to read (default: the best block).
+        #[arg(long)]
+        to: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProviderCommand {
+    /// Publishes (or rotates) the provider's encryption key in the registry.
+    PublishKey {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(flatten)]
+        key: KeyArg,
+    },
+    /// Requests access to a patient's record (audited on chain, granted or denied), fetches it
+    /// from the vault and decrypts it.
+    Fetch {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(flatten)]
+        key: KeyArg,
+        /// The patient's account.
+        patient: String,
+        /// The record's id.
+        id: RecordId,
+        /// Write the document here (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Adds a record to a patient's chart with a write grant: sealed for the patient and its
+    /// current readers, anchored (audited) and stored in the vault.
+    AddRecord {
+        #[command(flatten)]
+        connection: Connection,
+        /// The patient's account.
+        patient: String,
+        /// The record's category.
+        #[arg(long, value_parser = parse_category)]
+        category: RecordCategory,
+        /// The document.
+        file: PathBuf,
+    },
+}
+
+impl Connection {
+    fn signer(&self) -> Result<Keypair> {
+        match (&self.account, &self.suri) {
+            (Some(path), _) => identity::read_account_file(path),
+            (None, Some(suri)) => ehr_client::keypair(suri).context("--suri"),
+            (None, None) => bail!("who is acting? pass --account FILE (from `ehr keygen`) or --suri"),
+        }
+    }
+
+    async fn session(&self) -> Result<Session> {
+        let signer = self.signer()?;
+        let endpoints = Endpoints {
+            node: self.node.clone(),
+            deployment: self.deployment.clone(),
+            artifacts: self.artifacts.clone(),
+            vault: self.vault.clone(),
+        };
+        Session::connect(&endpoints, signer).await
+    }
+}
+
+fn read_document(path: &PathBuf) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn write_document(out: Option<&PathBuf>, document: &[u8]) -> Result<()> {
+    match out {
+        Some(path) => std::fs::write(path, document).with_context(|| format!("writing {}", path.display())),
+        None => std::io::Write::write_all(&mut std::io::stdout(), document).context("writing the document"),
+    }
+}
+
+fn account(text: &str, what: &str) -> Result<ehr_types::AccountId> {
+    parse_account(text).with_context(|| format!("{what} {text:?}"))
+}
+
+fn report_stored(stored: &ehr_cli::Stored) {
+    println!(
+        "record {} stored, envelope sha256 0x{}, sealed for {}",
+        stored.id,
+        hex::encode(stored.content_hash),
+        stored.recipients.iter().map(ss58).collect::<Vec<_>>().join(", ")
+    );
+    for skipped in &stored.skipped {
+        println!("not sealed for {} (it has published no encryption key)", ss58(skipped));
+    }
+}
+
+async fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Keygen { account_out, key_out } => {
+            if account_out.is_none() && key_out.is_none() {
+                bail!("nothing to write: pass --account-out FILE and/or --key-out FILE");
+            }
+            let signer = account_out.as_deref().map(identity::new_account_file).transpose()?;
+            let keys = key_out.as_deref().map(identity::new_key_file).transpose()?;
+            println!("{}", identity::describe(signer.as_ref(), keys.as_ref()));
+        }
+        Command::Patient(command) => match command {
+            PatientCommand::Register(c) => {
+                let s = c.session().await?;
+                s.register_patient().await?;
+                println!("registered patient {}", ss58(&s.account));
+            }
+            PatientCommand::PublishKey { connection: c, key } => {
+                let keys = identity::read_key_file(&key.key)?;
+                c.session().await?.publish_key(&keys, true).await?;
+                println!("published encryption key {}", keys.public());
+            }
+            PatientCommand::Upload { connection, category, file } => {
+                let document = read_document(&file)?;
+                let s = connection.session().await?;
+                let patient = s.account;
+                report_stored(&s.add_record(&patient, category, &document).await?);
+            }
+            PatientCommand::Grant { connection, key, provider, read, write, expires_in } => {
+                let keys = identity::read_key_file(&key.key)?;
+                let provider = account(&provider, "provider")?;
+                let scope = Scope { read: CategorySet::of(&read), write: CategorySet::of(&write) };
+                let s = connection.session().await?;
+                let expires_at = match expires_in {
+                    Some(blocks) => Some(s.node.best_block().await?.0.saturating_add(blocks)),
+                    None => None,
+                };
+                let shared = s.grant(&provider, scope, expires_at, &keys).await?;
+                println!(
+                    "granted {} read {read:?} write {write:?}; {shared} record(s) shared",
+                    ss58(&provider)
+                );
+            }
+            PatientCommand::Revoke { connection, provider } => {
+                let provider = account(&provider, "provider")?;
+                let removed = connection.session().await?.revoke(&provider).await?;
+                println!("revoked {}; {removed} key(s) deleted in the vault", ss58(&provider));
+            }
+            PatientCommand::Erase { connection, id } => {
+                connection.session().await?.erase(id).await?;
+                println!("record {id} erased: tombstoned on chain, envelope and keys destroyed");
+            }
+            PatientCommand::Records(c) => {
+                let s = c.session().await?;
+                for r in s.records_of(&s.account).await? {
+                    println!(
+                        "{:>4}  {:<14} block {:>6}  by {}  {}",
+                        r.id,
+                        format!("{:?}", r.category),
+                        r.added_at,
+                        ss58(&r.author),
+                        match r.erased_at {
+                            Some(block) => format!("erased in block {block}"),
+                            None => String::from_utf8_lossy(&r.locator).into_owned(),
+                        }
+                    );
+                }
+            }
+            PatientCommand::Read { connection, key, id, out } => {
+                let keys = identity::read_key_file(&key.key)?;
+                let s = connection.session().await?;
+                let patient = s.account;
+                write_document(out.as_ref(), &s.read_record(&patient, id, &keys).await?)?;
+            }
+            PatientCommand::Audit { connection, from, to } => {
+                let s = connection.session().await?;
+                for entry in s.audit_trail(&s.account, from, to).await? {
+                    println!("{}", describe_entry(&entry));
+                }
+            }
+        },
+        Command::Provider(command) => match command {
+            ProviderCommand::PublishKey { connection: c, key } => {
+                let keys = identity::read_key_file(&key.key)?;
+                c.session().await?.publish_key(&keys, false).await?;
+                println!("published encryption key {}", keys.public());
+            }
+            ProviderCommand::Fetch { connection, key, patient, id, out } => {
+                let keys = identity::read_key_file(&key.key)?;
+                let patient = account(&patient, "patient")?;
+                let s = connection.session().await?;
+                write_document(out.as_ref(), &s.read_record(&patient, id, &keys).await?)?;
+            }
+            ProviderCommand::AddRecord { connection, patient, category, file } => {
+                let document = read_document(&file)?;
+                let patient = account(&patient, "patient")?;
+                let s = connection.session().await?;
+                report_stored(&s.add_record(&patient, category, &document).await?);
+            }
+        },
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli.command).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
