@@ -25,6 +25,10 @@ step "the README's main command: scripts/demo.sh"
 scripts/demo.sh > "${CARGO_TARGET_DIR:-$root/target}/demo-output.log"
 tail -n 1 "${CARGO_TARGET_DIR:-$root/target}/demo-output.log"
 
+step "the encrypted record path on a real node, vault and CLI: scripts/demo-vault.sh"
+scripts/demo-vault.sh > "${CARGO_TARGET_DIR:-$root/target}/demo-vault-output.log"
+tail -n 1 "${CARGO_TARGET_DIR:-$root/target}/demo-vault-output.log"
+
 target="${CARGO_TARGET_DIR:-$root/target}"
 # The S3-compatible server of the vault's S3 backend test (scripts/setup.sh installs it).
 export EHR_S3_TEST_SERVER="${EHR_S3_TEST_SERVER:-$HOME/.local/share/ehr-on-ink/moto-5.2.5/bin/moto_server}"

@@ -1,5 +1,8 @@
 //! `ai-oracle demo`: the whole system on an in-process drink chain running the release contract
-//! artifacts. No node needed.
+//! artifacts, with the record vault's embedded store (files + SQLite) and its release rule. No
+//! node needed. The document is sealed for its readers before anything is stored; the chain
+//! anchors the envelope's hash; the oracle, a reader like any provider, gets the envelope and
+//! its wrapped key only after its own audited `request_access`, decrypts and scores.
 
 use ai_oracle::{
     attest::{self, OracleKey},
@@ -8,18 +11,53 @@ use ai_oracle::{
     pce::PooledCohortEquations,
 };
 use anyhow::{bail, Context, Result};
+use ehr_envelope::{Envelope, KeyPair};
 use ehr_sandbox::{
     ehr::{ScoreResult, SANDBOX_CHAIN},
     short_account, short_hex, Call, Ehr,
 };
 use ehr_types::{
     scores::{AttestationBatch, Signature},
-    AccessDecision, AddRecordOutcome, ProviderRole, RecordCategory, Scope,
+    AccountId, AddRecordOutcome, ProviderRole, RecordCategory, Scope,
 };
+use ehr_vault::{release, store::Store};
 
-/// The sample record: a FHIR R4 bundle, anchored on-chain by its SHA-256.
+/// The sample record: a FHIR R4 bundle, sealed before it is stored; the chain anchors the
+/// SHA-256 of its envelope.
 const SAMPLE: &[u8] = include_bytes!("../fixtures/patient-a-white-female.json");
-const SAMPLE_LOCATOR: &[u8] = b"ipfs://bafkreipatientawhitefemalefhirbundle";
+/// The vault's audit window in the demo, in blocks.
+const AUDIT_WINDOW: u32 = 10;
+
+/// The vault's release, against the in-process chain: the caller's audited `request_access`
+/// (on chain, granted or denied), the vault's rule over its decision, then the envelope and the
+/// caller's wrapped key from the embedded store, opened with the caller's key.
+fn fetch(
+    ehr: &mut Ehr,
+    vault: &Store,
+    runtime: &tokio::runtime::Runtime,
+    caller: AccountId,
+    keys: &KeyPair,
+    patient: AccountId,
+    content_hash: [u8; 32],
+) -> Result<Vec<u8>> {
+    let category = RecordCategory::Summary;
+    let request = ehr.request_access(caller, patient, category);
+    show("request_access", &request);
+    let decision = request.value.map_err(|e| anyhow::anyhow!("request_access: {e:?}"))?;
+    let audited = decision.is_granted().then(|| ehr.chain.block_number());
+    let release = release::decide(&caller, &patient, category, decision, audited, AUDIT_WINDOW);
+    println!("  vault release rule: {release:?}");
+    if let Err(refusal) = release {
+        bail!("403 {refusal}");
+    }
+    let (bytes, key) = runtime.block_on(vault.get(&patient, &content_hash, &caller))?;
+    let key = key.context("no data key is wrapped for the caller")?;
+    let envelope = Envelope::from_bytes(bytes)?;
+    if envelope.content_hash() != content_hash {
+        bail!("the vault's envelope does not match the chain: refusing it");
+    }
+    Ok(envelope.open_with(&key, keys, patient.as_ref())?)
+}
 
 fn step(title: &str) {
     println!("\n== {title}");
@@ -67,23 +105,58 @@ pub fn run() -> Result<()> {
     show("add_signer", &ehr.add_signer(admin, key.public(), oracle));
     show("approve_model", &ehr.approve_model(admin, model.model_hash()));
 
-    step("Patient registers and anchors a FHIR bundle (only its SHA-256 and locator go on-chain)");
-    let input_hash = attest::input_hash(SAMPLE);
+    step("Encryption keys: each user's X25519 key pair; the public halves go on chain");
+    let (patient_keys, doctor_keys, oracle_keys) =
+        (KeyPair::generate(), KeyPair::generate(), KeyPair::generate());
     show("register_patient", &ehr.register_patient(patient));
-    let added = ehr.add_record(patient, patient, RecordCategory::Summary, input_hash, SAMPLE_LOCATOR, None);
+    show("set_encryption_key(patient)", &ehr.set_patient_key(patient, patient_keys.public().0));
+    show("set_encryption_key(doctor)", &ehr.set_provider_key(doctor, doctor_keys.public().0));
+    show("set_encryption_key(oracle)", &ehr.set_provider_key(oracle, oracle_keys.public().0));
+
+    step("The patient grants the oracle and the doctor read access to summaries");
+    show(
+        "grant_access(oracle, read Summary)",
+        &ehr.grant_access(patient, oracle, Scope::read(&[RecordCategory::Summary]), None),
+    );
+    show(
+        "grant_access(doctor, read Summary)",
+        &ehr.grant_access(patient, doctor, Scope::read(&[RecordCategory::Summary]), None),
+    );
+
+    step("The patient seals the FHIR bundle for its readers, anchors the envelope's hash, stores it");
+    let (envelope, wrapped) = Envelope::seal_for(
+        SAMPLE,
+        patient.as_ref(),
+        &[patient_keys.public(), oracle_keys.public(), doctor_keys.public()],
+    )?;
+    let input_hash = envelope.content_hash();
+    let locator = format!("vault://{}", hex::encode(input_hash));
+    println!(
+        "  envelope: {} bytes of XChaCha20-Poly1305 ciphertext; data key wrapped (HPKE) for 3 readers",
+        envelope.as_bytes().len()
+    );
+    println!("  on chain: sha256 of the envelope {} and {locator}", short_hex(&input_hash));
+    let added =
+        ehr.add_record(patient, patient, RecordCategory::Summary, input_hash, locator.as_bytes(), None);
     show("add_record(Summary)", &added);
     if added.value != Ok(AddRecordOutcome::Added(0)) {
         bail!("the sample record was not anchored: {:?}", added.value);
     }
+    let runtime = tokio::runtime::Runtime::new()?;
+    let vault_dir = std::env::temp_dir().join(format!("ehr-demo-vault-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&vault_dir);
+    let vault = Store::open_local(&vault_dir)?;
+    let keys =
+        vec![(patient, wrapped[0].clone()), (oracle, wrapped[1].clone()), (doctor, wrapped[2].clone())];
+    runtime.block_on(vault.put(&patient, &patient, &envelope, &keys))?;
+    println!(
+        "  the vault's embedded store (files + SQLite) holds the envelope and 3 wrapped keys, no secret"
+    );
 
-    step("The oracle fetches the document, checks it against the chain, and scores it");
-    let document = SAMPLE;
-    let anchored = ehr.anchored_record(patient, attest::input_hash(document));
-    println!("  sha256 {} anchored as record {:?}", short_hex(&attest::input_hash(document)), anchored);
-    if anchored.is_none() {
-        bail!("document does not match the chain: refusing to score");
-    }
-    let extract = fhir::extract_json(document, ExtractOptions::default()).context("sample bundle")?;
+    step("The oracle requests the record (audited), the vault releases it, the oracle decrypts and scores");
+    let document = fetch(&mut ehr, &vault, &runtime, oracle, &oracle_keys, patient, input_hash)?;
+    println!("  decrypted {} bytes of FHIR", document.len());
+    let extract = fhir::extract_json(&document, ExtractOptions::default()).context("sample bundle")?;
     let score = model.score(&extract.inputs)?;
     println!(
         "  {} ({} equation): 10-year ASCVD risk {:.2} % ({:?}), {} ppm",
@@ -97,7 +170,7 @@ pub fn run() -> Result<()> {
         println!("    {:<32} {:>10.4}", c.term, c.contribution);
     }
 
-    let mut nonce = 0;
+    let mut nonce = 1; // nonce 1 goes to the refused score below
     let mut signed = |ehr: &Ehr, key: &OracleKey| -> (AttestationBatch, Signature) {
         nonce += 1;
         let attestation = attest::attestation(&model, &score, patient, input_hash, 1_718_150_400_000, nonce);
@@ -111,20 +184,24 @@ pub fn run() -> Result<()> {
         (batch, signature)
     };
 
-    step("Refused: the oracle posts before the patient consented (kept on chain, nonce consumed)");
-    let (early_batch, early_signature) = signed(&ehr, &key);
+    step("Refused: a score for a patient who gave the oracle no consent (kept on chain, nonce consumed)");
+    let other = ehr.other_patient;
+    show("register_patient(other)", &ehr.register_patient(other));
+    let other_doc = attest::input_hash(b"another patient's envelope");
+    show(
+        "add_record(other, Summary)",
+        &ehr.add_record(other, other, RecordCategory::Summary, other_doc, b"vault://other", None),
+    );
+    let unconsented = attest::attestation(&model, &score, other, other_doc, 1_718_150_400_000, 1);
+    let early_batch = AttestationBatch {
+        contract: ehr.scores.address,
+        chain: SANDBOX_CHAIN,
+        signer: key.public(),
+        attestations: vec![unconsented],
+    };
+    let early_signature = key.sign(&early_batch);
     let refused: Call<ScoreResult<ScoreResult<()>>> = ehr.submit_score(oracle, &early_batch, early_signature);
     show("submit_score", &refused);
-
-    step("The patient grants the oracle (and the doctor) read access to summaries");
-    show(
-        "grant_access(oracle, read Summary)",
-        &ehr.grant_access(patient, oracle, Scope::read(&[RecordCategory::Summary]), None),
-    );
-    show(
-        "grant_access(doctor, read Summary)",
-        &ehr.grant_access(patient, doctor, Scope::read(&[RecordCategory::Summary]), None),
-    );
 
     step("The oracle posts the signed score: verified on-chain (ed25519) and stored");
     let (batch, signature) = signed(&ehr, &key);
@@ -139,8 +216,12 @@ pub fn run() -> Result<()> {
         bail!("the signed score was refused: {:?}", accepted.value);
     }
 
-    step("Refused: the early batch replayed now that consent exists, a tampered signature, a replay");
-    show("submit_score(early batch replayed)", &ehr.submit_score(oracle, &early_batch, early_signature));
+    step("Refused: the refused batch replayed after consent, a tampered signature, a replay");
+    show(
+        "grant_access(other -> oracle, read Summary)",
+        &ehr.grant_access(other, oracle, Scope::read(&[RecordCategory::Summary]), None),
+    );
+    show("submit_score(refused batch replayed)", &ehr.submit_score(oracle, &early_batch, early_signature));
     let mut tampered = signature;
     tampered[10] ^= 0x80;
     let (fresh, _) = signed(&ehr, &key);
@@ -172,14 +253,29 @@ pub fn run() -> Result<()> {
         ehr.latest_score(stranger, patient, model.model_hash()).value.map(|_| ())
     );
 
-    step("Audit: the doctor requests the record; a stranger is denied, and both are on the record");
-    let granted = ehr.request_access(doctor, patient, RecordCategory::Summary);
-    show("request_access(doctor)", &granted);
-    let denied = ehr.request_access(stranger, patient, RecordCategory::Summary);
-    show("request_access(stranger)", &denied);
-    if granted.value != Ok(AccessDecision::Granted) {
-        bail!("the doctor should have been granted access");
+    step("The doctor reads the record through the vault; a stranger is denied, both on the record");
+    let read = fetch(&mut ehr, &vault, &runtime, doctor, &doctor_keys, patient, input_hash)?;
+    println!("  the doctor decrypted the bundle: {}", if read == SAMPLE { "identical" } else { "DIFFERENT" });
+    let stranger_keys = KeyPair::generate();
+    match fetch(&mut ehr, &vault, &runtime, stranger, &stranger_keys, patient, input_hash) {
+        Ok(_) => bail!("the stranger must not get the record"),
+        Err(refused) => println!("  stranger: {refused}; nothing released"),
     }
-    println!("\nDone: every score verified on-chain, every access decision audited.");
+
+    step("The patient erases the record: tombstone on chain, envelope and keys destroyed (crypto-shredding)");
+    show("erase_record(0)", &ehr.erase_record(patient, 0));
+    runtime.block_on(vault.erase(&patient, &input_hash))?;
+    println!(
+        "  vault: {:?}, keys left {}",
+        runtime.block_on(vault.get(&patient, &input_hash, &patient)).err().map(|e| e.to_string()),
+        runtime.block_on(vault.key_count(&patient, &input_hash))?
+    );
+    let (late, _) = signed(&ehr, &key);
+    show("submit_score(score of the erased record)", &ehr.submit_score(oracle, &late, key.sign(&late)));
+    let _ = std::fs::remove_dir_all(&vault_dir);
+    if read != SAMPLE {
+        bail!("the doctor's copy differs from the document");
+    }
+    println!("\nDone: documents sealed before storage, every release audited on chain, every score verified on-chain.");
     Ok(())
 }

@@ -160,12 +160,24 @@ fn demo_runs_the_whole_system_on_an_in_process_chain() {
         "submit_score: Ok(Err(NoConsent(NoGrant)))",
         "event ScoreRefused",
         "event ScoreAccepted",
-        "submit_score(early batch replayed): Ok(Err(StaleNonce))",
+        "submit_score(refused batch replayed): Ok(Err(StaleNonce))",
         "submit_score(tampered signature): Err(BadSignature)",
         "submit_score(replayed batch): Ok(Err(StaleNonce))",
         "latest score: 20544 ppm",
+        // The encrypted path: sealed, released on an audited request, decrypted, erased.
+        "bytes of XChaCha20-Poly1305 ciphertext",
+        "vault release rule: Ok(Reader",
+        "the doctor decrypted the bundle: identical",
         "Read Summary -> Denied(NoGrant)",
+        "vault release rule: Err(Denied { category: Summary, reason: NoGrant })",
+        "event RecordErased",
+        "keys left 0",
+        "submit_score(score of the erased record): Ok(Err(InputErased))",
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
+    // The chain anchors the envelope's hash, never the plaintext's.
+    let plaintext =
+        hex::encode(ai_oracle::attest::input_hash(include_bytes!("../fixtures/patient-a-white-female.json")));
+    assert!(!out.contains(&plaintext[..8]), "the plaintext's hash appears:\n{out}");
 }

@@ -20,8 +20,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use ehr_client::{account_of, deploy::Deployment, ss58, ContractRef, EhrEvent, Keypair, Node, Submitted};
 use ehr_envelope::{Envelope, KeyPair, PublicKey, WrappedKey};
 use ehr_types::{
-    AccessDecision, AccessMode, AccountId, AddRecordOutcome, Grant, Page, Record, RecordCategory, RecordId,
-    RecordsError, RegistryError, Scope, MAX_PAGE_LIMIT,
+    AccessDecision, AccessMode, AccountId, AddRecordOutcome, Grant, Page, ProviderRole, Record,
+    RecordCategory, RecordId, RecordsError, RegistryError, Scope, MAX_PAGE_LIMIT,
 };
 use ehr_vault::client::{VaultClient, VaultError};
 
@@ -85,9 +85,26 @@ pub fn parse_category(text: &str) -> Result<RecordCategory> {
     })
 }
 
+/// Parses a provider role name: `Doctor`, `Lab`, `Pharmacy`, `Insurer` or `Analytics` (any case).
+pub fn parse_role(text: &str) -> Result<ProviderRole> {
+    const ROLES: [ProviderRole; 5] = [
+        ProviderRole::Doctor,
+        ProviderRole::Lab,
+        ProviderRole::Pharmacy,
+        ProviderRole::Insurer,
+        ProviderRole::Analytics,
+    ];
+    ROLES.iter().copied().find(|r| format!("{r:?}").eq_ignore_ascii_case(text.trim())).ok_or_else(|| {
+        anyhow!("unknown provider role {text:?}; one of: Doctor, Lab, Pharmacy, Insurer, Analytics")
+    })
+}
+
 /// The contract's answer, or an error naming the message and the contract's typed error.
-fn accepted<T: Clone, E: std::fmt::Debug>(what: &str, submitted: &Submitted<Result<T, E>>) -> Result<T> {
-    submitted.value().as_ref().map(T::clone).map_err(|e| anyhow!("{what} refused by the contract: {e:?}"))
+fn accepted<T: Clone, E: Clone + std::fmt::Debug>(
+    what: &str,
+    submitted: &Submitted<Result<T, E>>,
+) -> Result<T> {
+    submitted.value().clone().map_err(|e| anyhow!("{what} refused by the contract: {e:?}"))
 }
 
 fn locator_of(hash: &[u8; 32]) -> Vec<u8> {
@@ -254,6 +271,23 @@ impl Session {
         envelope.open_with(&key, keys, pid).map_err(|e| {
             anyhow!("cannot open record {id} with this encryption key file ({e}); is it the key this account published?")
         })
+    }
+
+    // ---- the registry's admin -------------------------------------------------------------
+
+    /// Registers `provider` with `role` (the registry's admin only).
+    pub async fn register_provider(&self, provider: &AccountId, role: ProviderRole) -> Result<()> {
+        let s: Submitted<Result<(), RegistryError>> =
+            self.node.submit(&self.registry, &self.signer, "register_provider", &(*provider, role)).await?;
+        accepted("register_provider", &s)
+    }
+
+    /// Suspends (`suspend` true) or reinstates `provider` (the registry's admin only).
+    pub async fn set_provider_suspended(&self, provider: &AccountId, suspend: bool) -> Result<()> {
+        let message = if suspend { "suspend_provider" } else { "reinstate_provider" };
+        let s: Submitted<Result<(), RegistryError>> =
+            self.node.submit(&self.registry, &self.signer, message, &(*provider,)).await?;
+        accepted(message, &s)
     }
 
     // ---- the patient --------------------------------------------------------------------
@@ -425,6 +459,7 @@ pub fn describe_entry(entry: &TrailEntry) -> String {
             hex::encode(e.content_hash)
         ),
         EhrEvent::RecordErased(e) => format!("erased   record {}", e.record_id),
+        EhrEvent::PatientRegistered(e) => format!("registered as a patient: {}", ss58(&e.patient)),
         other => other.summary(),
     };
     format!("block {:>6}  {line}", entry.block)

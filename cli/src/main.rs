@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use ehr_cli::{describe_entry, identity, parse_category, Endpoints, Session};
+use ehr_cli::{describe_entry, identity, parse_category, parse_role, Endpoints, Session};
 use ehr_client::{parse_account, ss58, Keypair};
-use ehr_types::{CategorySet, RecordCategory, RecordId, Scope};
+use ehr_types::{CategorySet, ProviderRole, RecordCategory, RecordId, Scope};
 
 /// The patient's and the providers' command line: keys in private files, records sealed on
 /// this machine before they leave it, consent and audit on chain, documents through the vault.
@@ -35,6 +35,39 @@ enum Command {
     /// What a provider (doctor, nurse, lab, ...) does.
     #[command(subcommand)]
     Provider(ProviderCommand),
+    /// What the provider registry's admin does.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+// The variants' names are the subcommands users type (`ehr admin register-provider`).
+#[allow(clippy::enum_variant_names)]
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Registers a provider with a role.
+    RegisterProvider {
+        #[command(flatten)]
+        connection: Connection,
+        /// The provider's account (SS58 or 0x-hex).
+        provider: String,
+        /// Doctor, Lab, Pharmacy, Insurer or Analytics.
+        #[arg(long, value_parser = parse_role)]
+        role: ProviderRole,
+    },
+    /// Suspends a provider: every grant it holds stops working at once.
+    SuspendProvider {
+        #[command(flatten)]
+        connection: Connection,
+        /// The provider's account.
+        provider: String,
+    },
+    /// Reinstates a suspended provider (its earlier grants stay void until patients grant again).
+    ReinstateProvider {
+        #[command(flatten)]
+        connection: Connection,
+        /// The provider's account.
+        provider: String,
+    },
 }
 
 /// Where the chain, the contracts and the vault are, and who the user is.
@@ -334,6 +367,23 @@ async fn run(command: Command) -> Result<()> {
                 let patient = account(&patient, "patient")?;
                 let s = connection.session().await?;
                 report_stored(&s.add_record(&patient, category, &document).await?);
+            }
+        },
+        Command::Admin(command) => match command {
+            AdminCommand::RegisterProvider { connection, provider, role } => {
+                let provider = account(&provider, "provider")?;
+                connection.session().await?.register_provider(&provider, role).await?;
+                println!("registered {} as {role:?}", ss58(&provider));
+            }
+            AdminCommand::SuspendProvider { connection, provider } => {
+                let provider = account(&provider, "provider")?;
+                connection.session().await?.set_provider_suspended(&provider, true).await?;
+                println!("suspended {}", ss58(&provider));
+            }
+            AdminCommand::ReinstateProvider { connection, provider } => {
+                let provider = account(&provider, "provider")?;
+                connection.session().await?.set_provider_suspended(&provider, false).await?;
+                println!("reinstated {}", ss58(&provider));
             }
         },
     }

@@ -51,6 +51,30 @@ pub enum Refusal {
     },
 }
 
+/// The rule itself, given what the chain says: the records contract's read decision for
+/// `caller` and the block of `caller`'s granted request within the audit window, if any. The
+/// patient is always released to. [`ReleaseRule`] asks a node; an in-process chain (the demo)
+/// asks its own.
+pub fn decide(
+    caller: &AccountId,
+    patient: &AccountId,
+    category: RecordCategory,
+    decision: AccessDecision,
+    audited_in_block: Option<u32>,
+    audit_window: u32,
+) -> Result<Release, Refusal> {
+    if caller == patient {
+        return Ok(Release::Patient);
+    }
+    if let AccessDecision::Denied(reason) = decision {
+        return Err(Refusal::Denied { category, reason });
+    }
+    match audited_in_block {
+        Some(block) => Ok(Release::Reader { audited_in_block: block }),
+        None => Err(Refusal::NotAudited { category, window: audit_window }),
+    }
+}
+
 /// The release rule over a node and the records contract.
 pub struct ReleaseRule {
     node: Arc<Node>,
@@ -92,13 +116,11 @@ impl ReleaseRule {
             .await
             .context("asking the records contract for the access decision")?
             .value;
-        if let AccessDecision::Denied(reason) = decision {
-            return Ok(Err(Refusal::Denied { category, reason }));
-        }
-        Ok(match self.audited_request(caller, patient, category).await? {
-            Some(block) => Ok(Release::Reader { audited_in_block: block }),
-            None => Err(Refusal::NotAudited { category, window: self.audit_window }),
-        })
+        let audited = match decision {
+            AccessDecision::Granted => self.audited_request(caller, patient, category).await?,
+            AccessDecision::Denied(_) => None,
+        };
+        Ok(decide(caller, patient, category, decision, audited, self.audit_window))
     }
 
     /// The newest block of the window with `caller`'s granted read request for `patient`'s
