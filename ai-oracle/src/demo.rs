@@ -170,8 +170,8 @@ pub fn run() -> Result<()> {
         println!("    {:<32} {:>10.4}", c.term, c.contribution);
     }
 
-    let mut nonce = 1; // nonce 1 goes to the refused score below
-    let mut signed = |ehr: &Ehr, key: &OracleKey| -> (AttestationBatch, Signature) {
+    let mut nonce = 0;
+    let mut signed = |ehr: &Ehr, key: &OracleKey, patient, input_hash| -> (AttestationBatch, Signature) {
         nonce += 1;
         let attestation = attest::attestation(&model, &score, patient, input_hash, 1_718_150_400_000, nonce);
         let batch = AttestationBatch {
@@ -192,19 +192,12 @@ pub fn run() -> Result<()> {
         "add_record(other, Summary)",
         &ehr.add_record(other, other, RecordCategory::Summary, other_doc, b"vault://other", None),
     );
-    let unconsented = attest::attestation(&model, &score, other, other_doc, 1_718_150_400_000, 1);
-    let early_batch = AttestationBatch {
-        contract: ehr.scores.address,
-        chain: SANDBOX_CHAIN,
-        signer: key.public(),
-        attestations: vec![unconsented],
-    };
-    let early_signature = key.sign(&early_batch);
+    let (early_batch, early_signature) = signed(&ehr, &key, other, other_doc);
     let refused: Call<ScoreResult<ScoreResult<()>>> = ehr.submit_score(oracle, &early_batch, early_signature);
     show("submit_score", &refused);
 
     step("The oracle posts the signed score: verified on-chain (ed25519) and stored");
-    let (batch, signature) = signed(&ehr, &key);
+    let (batch, signature) = signed(&ehr, &key, patient, input_hash);
     let accepted = ehr.submit_score(oracle, &batch, signature);
     show("submit_score", &accepted);
     println!(
@@ -224,7 +217,7 @@ pub fn run() -> Result<()> {
     show("submit_score(refused batch replayed)", &ehr.submit_score(oracle, &early_batch, early_signature));
     let mut tampered = signature;
     tampered[10] ^= 0x80;
-    let (fresh, _) = signed(&ehr, &key);
+    let (fresh, _) = signed(&ehr, &key, patient, input_hash);
     show("submit_score(tampered signature)", &ehr.submit_score(oracle, &fresh, tampered));
     show("submit_score(replayed batch)", &ehr.submit_score(oracle, &batch, signature));
 
@@ -270,7 +263,7 @@ pub fn run() -> Result<()> {
         runtime.block_on(vault.get(&patient, &input_hash, &patient)).err().map(|e| e.to_string()),
         runtime.block_on(vault.key_count(&patient, &input_hash))?
     );
-    let (late, _) = signed(&ehr, &key);
+    let (late, _) = signed(&ehr, &key, patient, input_hash);
     show("submit_score(score of the erased record)", &ehr.submit_score(oracle, &late, key.sign(&late)));
     let _ = std::fs::remove_dir_all(&vault_dir);
     if read != SAMPLE {

@@ -128,9 +128,7 @@ impl Session {
     /// registry for a provider.
     pub async fn published_key(&self, account: &AccountId, patient: bool) -> Result<Option<PublicKey>> {
         let contract = if patient { &self.records } else { &self.registry };
-        let key: Option<[u8; 32]> =
-            self.node.dry_run(contract, account, "encryption_key", &(*account,)).await?.value;
-        Ok(key.map(PublicKey))
+        Ok(self.node.encryption_key(contract, account).await?.map(PublicKey))
     }
 
     /// One record of `patient`. Records are public chain state; the dry-run asks as the patient
@@ -191,16 +189,10 @@ impl Session {
         let mut readers = vec![(*patient, own)];
         let mut skipped = Vec::new();
         for (provider, _) in self.grants_of(patient).await? {
-            let decision: AccessDecision = self
+            let decision = self
                 .node
-                .dry_run(
-                    &self.records,
-                    patient,
-                    "ConsentCheck::access_decision",
-                    &(*patient, provider, category, AccessMode::Read),
-                )
-                .await?
-                .value;
+                .access_decision(&self.records, patient, &provider, category, AccessMode::Read)
+                .await?;
             if decision != AccessDecision::Granted {
                 continue;
             }

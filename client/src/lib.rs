@@ -24,6 +24,7 @@ use contract_extrinsics::{
     ContractArtifacts, ErrorVariant,
 };
 pub use ehr_types::decode::{EhrEvent, RawEvent};
+use ehr_types::{AccessDecision, AccessMode, RecordCategory};
 use ink::{
     primitives::AccountId,
     scale::{Decode, DecodeAll, Encode},
@@ -420,6 +421,31 @@ impl Node {
             gas_required: result.gas_required,
             storage_deposit,
         })
+    }
+
+    /// The records contract's decision on `accessor` reading or writing `patient`'s `category`
+    /// records now (`ConsentCheck::access_decision`: the decision `request_access` would take,
+    /// not audited), at the best block.
+    pub async fn access_decision(
+        &self,
+        records: &ContractRef,
+        patient: &AccountId,
+        accessor: &AccountId,
+        category: RecordCategory,
+        mode: AccessMode,
+    ) -> Result<AccessDecision> {
+        let args = (*patient, *accessor, category, mode);
+        Ok(self.dry_run(records, accessor, "ConsentCheck::access_decision", &args).await?.value)
+    }
+
+    /// The X25519 encryption key `account` published in `contract` (the records contract for a
+    /// patient, the provider registry for a provider), if any.
+    pub async fn encryption_key(
+        &self,
+        contract: &ContractRef,
+        account: &AccountId,
+    ) -> Result<Option<[u8; 32]>> {
+        Ok(self.dry_run(contract, account, "encryption_key", &(*account,)).await?.value)
     }
 
     /// Calls `message` of `contract`, signed by `signer`: dry-runs it, and unless the dry-run

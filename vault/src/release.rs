@@ -105,17 +105,11 @@ impl ReleaseRule {
         if caller == patient {
             return Ok(Ok(Release::Patient));
         }
-        let decision: AccessDecision = self
+        let decision = self
             .node
-            .dry_run(
-                &self.records,
-                caller,
-                "ConsentCheck::access_decision",
-                &(*patient, *caller, category, AccessMode::Read),
-            )
+            .access_decision(&self.records, patient, caller, category, AccessMode::Read)
             .await
-            .context("asking the records contract for the access decision")?
-            .value;
+            .context("asking the records contract for the access decision")?;
         let audited = match decision {
             AccessDecision::Granted => self.audited_request(caller, patient, category).await?,
             AccessDecision::Denied(_) => None,

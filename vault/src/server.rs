@@ -218,35 +218,21 @@ impl Vault {
         category: RecordCategory,
         key: &WrappedKey,
     ) -> Result<(), Refused> {
-        let published: Option<[u8; 32]> = if recipient == patient {
-            self.node
-                .dry_run(&self.records, patient, "encryption_key", &(*recipient,))
-                .await
-                .map_err(internal)?
-                .value
+        let published = if recipient == patient {
+            self.node.encryption_key(&self.records, recipient).await.map_err(internal)?
         } else {
-            let decision: AccessDecision = self
+            let decision = self
                 .node
-                .dry_run(
-                    &self.records,
-                    patient,
-                    "ConsentCheck::access_decision",
-                    &(*patient, *recipient, category, AccessMode::Read),
-                )
+                .access_decision(&self.records, patient, recipient, category, AccessMode::Read)
                 .await
-                .map_err(internal)?
-                .value;
+                .map_err(internal)?;
             if let AccessDecision::Denied(reason) = decision {
                 return Err(refuse(
                     StatusCode::FORBIDDEN,
                     format!("{} may not read this patient's {category:?} records ({reason:?}): no key is kept for it", ss58(recipient)),
                 ));
             }
-            self.node
-                .dry_run(&self.registry, patient, "encryption_key", &(*recipient,))
-                .await
-                .map_err(internal)?
-                .value
+            self.node.encryption_key(&self.registry, recipient).await.map_err(internal)?
         };
         match published {
             Some(published) if published == key.recipient.0 => Ok(()),
