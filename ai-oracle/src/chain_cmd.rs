@@ -77,7 +77,7 @@ async fn connect(chain: &ChainArgs, oracle: &OracleArgs, options: &ScoreOptions)
     let deployment = Deployment::load(&chain.deployment)?;
     let key = OracleKey::load(&oracle.key)?;
     let account = keypair(&oracle.account).context("--oracle-account")?;
-    let extract = ExtractOptions { max_age_days: options.max_age_days, as_of: options.as_of };
+    let extract = ExtractOptions { as_of: options.as_of, ..ExtractOptions::default() };
     Oracle::connect(&chain.node, deployment, &chain.artifacts, key, account, model(options)?, extract).await
 }
 

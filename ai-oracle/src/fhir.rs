@@ -41,6 +41,72 @@ const DIABETES_ICD10: [&str; 5] = ["E10", "E11", "E12", "E13", "E14"];
 const ANTIHYPERTENSIVE_ATC: [&str; 5] = ["C02", "C03", "C07", "C08", "C09"];
 /// mg/dL per mmol/L of cholesterol.
 pub const CHOLESTEROL_MG_DL_PER_MMOL_L: f64 = 38.67;
+/// Measurements older than this many days before the scoring date are refused.
+pub const MAX_AGE_DAYS: i64 = 730;
+
+/// The extraction rules as data: what the code below applies. They are part of every model's
+/// identity ([`crate::model::RiskModel::model_hash`]): a changed code, unit, conversion factor or
+/// staleness limit changes the hash the chain approves. `version` is bumped with any change of
+/// the rules' logic that the fields do not capture.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExtractionRules {
+    /// Version of the extraction logic.
+    pub version: u32,
+    /// LOINC codes: total cholesterol, HDL, systolic BP, BP panel, smoking status.
+    pub loinc: [&'static str; 5],
+    /// SNOMED codes of current smokers.
+    pub current_smoker: &'static [&'static str],
+    /// SNOMED codes of diabetes.
+    pub diabetes_snomed: &'static [&'static str],
+    /// ICD-10 diabetes categories.
+    pub diabetes_icd10: &'static [&'static str],
+    /// ATC antihypertensive groups.
+    pub antihypertensive_atc: &'static [&'static str],
+    /// US Core / OMB race codes: Black or African American, White.
+    pub race: [&'static str; 2],
+    /// Accepted units per measurement (UCUM code, factor to the model's unit).
+    pub units: [&'static [(&'static str, f64)]; 3],
+    /// mg/dL per mmol/L of cholesterol.
+    pub cholesterol_mg_dl_per_mmol_l: f64,
+    /// The staleness limit, in days before the scoring date.
+    pub max_age_days: i64,
+}
+
+/// The rules this code applies.
+pub const RULES: ExtractionRules = ExtractionRules {
+    version: 1,
+    loinc: [LOINC_TOTAL_CHOLESTEROL, LOINC_HDL, LOINC_SYSTOLIC_BP, LOINC_BP_PANEL, LOINC_SMOKING_STATUS],
+    current_smoker: &CURRENT_SMOKER,
+    diabetes_snomed: &DIABETES_SNOMED,
+    diabetes_icd10: &DIABETES_ICD10,
+    antihypertensive_atc: &ANTIHYPERTENSIVE_ATC,
+    race: [OMB_BLACK, OMB_WHITE],
+    units: [TOTAL_CHOLESTEROL.units, HDL.units, SYSTOLIC_BP.units],
+    cholesterol_mg_dl_per_mmol_l: CHOLESTEROL_MG_DL_PER_MMOL_L,
+    max_age_days: MAX_AGE_DAYS,
+};
+
+impl ExtractionRules {
+    /// Canonical encoding (length-prefixed strings, little-endian numbers), hashed into every
+    /// model's identity.
+    pub fn canonical(&self) -> Vec<u8> {
+        let c = crate::model::Canonical::default()
+            .str("fhir-extraction-rules")
+            .u32(self.version)
+            .strs(&self.loinc)
+            .strs(self.current_smoker)
+            .strs(self.diabetes_snomed)
+            .strs(self.diabetes_icd10)
+            .strs(self.antihypertensive_atc)
+            .strs(&self.race);
+        self.units
+            .iter()
+            .fold(c, |c, units| units.iter().fold(c.u32(units.len() as u32), |c, (u, f)| c.str(u).f64(*f)))
+            .f64(self.cholesterol_mg_dl_per_mmol_l)
+            .str(&self.max_age_days.to_string())
+            .finish()
+    }
+}
 
 /// Why clinical data could not be turned into model inputs.
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +185,7 @@ pub struct ExtractOptions {
 
 impl Default for ExtractOptions {
     fn default() -> Self {
-        ExtractOptions { max_age_days: 730, as_of: None }
+        ExtractOptions { max_age_days: MAX_AGE_DAYS, as_of: None }
     }
 }
 

@@ -2,8 +2,8 @@
 //! Cardiovascular Risk Profile for Use in Primary Care, Circulation 2008;117:743–753).
 
 use crate::model::{
-    check_ranges, flag, score_terms, Canonical, Field, ModelError, Range, RiskBand, RiskInputs, RiskModel,
-    RiskScore, Sex, Survival,
+    check_ranges, flag, score_terms, Bands, Canonical, Field, ModelError, Range, RiskBand, RiskInputs,
+    RiskModel, RiskScore, Sex, Survival,
 };
 
 /// Coefficients of one sex's equation.
@@ -86,14 +86,12 @@ impl Framingham2008 {
     }
 
     /// Framingham's customary bands: < 10 % low, 10–20 % intermediate, ≥ 20 % high.
+    pub const BANDS: Bands =
+        Bands(&[(0.0, RiskBand::Low), (0.10, RiskBand::Intermediate), (0.20, RiskBand::High)]);
+
+    /// The band of `risk`.
     pub fn band(risk: f64) -> RiskBand {
-        if risk < 0.10 {
-            RiskBand::Low
-        } else if risk < 0.20 {
-            RiskBand::Intermediate
-        } else {
-            RiskBand::High
-        }
+        Self::BANDS.band(risk)
     }
 }
 
@@ -127,6 +125,7 @@ impl RiskModel for Framingham2008 {
                 ])
             })
             .ranges(&RANGES)
+            .bands(&Self::BANDS)
             .finish()
     }
 

@@ -186,9 +186,6 @@ struct ScoreOptions {
     /// Score as of this date (YYYY-MM-DD); default: the date of the newest required input.
     #[arg(long)]
     as_of: Option<NaiveDate>,
-    /// Refuse measurements older than this many days before the scoring date.
-    #[arg(long, default_value_t = 730)]
-    max_age_days: i64,
 }
 
 /// A score with everything needed to check it.
@@ -307,7 +304,7 @@ fn score_file(path: &Path, options: &ScoreOptions) -> Result<Scored> {
         anyhow!("unknown model {:?}; known models: {}", options.model, ids.join(", "))
     })?;
     let document = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let extract_options = ExtractOptions { max_age_days: options.max_age_days, as_of: options.as_of };
+    let extract_options = ExtractOptions { as_of: options.as_of, ..ExtractOptions::default() };
     let extract =
         fhir::extract_json(&document, extract_options).with_context(|| format!("{}", path.display()))?;
     let score = model.score(&extract.inputs).with_context(|| format!("{}", path.display()))?;

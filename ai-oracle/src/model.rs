@@ -150,6 +150,23 @@ pub enum RiskBand {
     High,
 }
 
+/// A model's risk bands: each band starts at its cut point (inclusive) and ends at the next;
+/// the first starts at 0. Part of the model's identity: a changed cut point changes its hash.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bands(pub &'static [(f64, RiskBand)]);
+
+impl Bands {
+    /// The band of `risk`.
+    pub fn band(&self, risk: f64) -> RiskBand {
+        self.0
+            .iter()
+            .rev()
+            .find(|(cut, _)| risk >= *cut)
+            .or(self.0.first())
+            .map_or(RiskBand::Low, |(_, b)| *b)
+    }
+}
+
 /// One term of a model's linear predictor.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contribution {
@@ -202,15 +219,27 @@ pub trait RiskModel: Send + Sync {
     fn version(&self) -> u32;
     /// Human-readable name and source.
     fn description(&self) -> &'static str;
-    /// Canonical encoding of every parameter (coefficients, means, baseline survivals, ranges).
+    /// Canonical encoding of every parameter (coefficients, means, baseline survivals,
+    /// validated ranges, band cut points).
     fn canonical_parameters(&self) -> Vec<u8>;
     /// Scores one person, or refuses with the input that is out of range.
     fn score(&self, inputs: &RiskInputs) -> Result<RiskScore, ModelError>;
 
-    /// SHA-256 of the canonical parameters: the model's on-chain identity.
+    /// The model's on-chain identity: SHA-256 of its canonical parameters followed by the FHIR
+    /// extraction rules' ([`crate::fhir::RULES`]), so that neither a coefficient, a range, a
+    /// band cut point, nor a code, unit, conversion or staleness limit of the extraction can
+    /// change while the approved hash stays the same.
     fn model_hash(&self) -> [u8; 32] {
-        Sha256::digest(self.canonical_parameters()).into()
+        model_hash_of(&self.canonical_parameters(), &crate::fhir::RULES)
     }
+}
+
+/// The hash of a model with `parameters` (its canonical encoding) under the extraction `rules`.
+pub fn model_hash_of(parameters: &[u8], rules: &crate::fhir::ExtractionRules) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(parameters);
+    hasher.update(rules.canonical());
+    hasher.finalize().into()
 }
 
 /// Canonical encoding helper: length-prefixed strings and little-endian IEEE-754 numbers.
@@ -236,6 +265,12 @@ impl Canonical {
     }
     pub(crate) fn ranges(self, ranges: &[Range]) -> Self {
         ranges.iter().fold(self, |c, r| c.str(r.field.describe()).f64(r.min).f64(r.max))
+    }
+    pub(crate) fn bands(self, bands: &Bands) -> Self {
+        bands.0.iter().fold(self.str("bands"), |c, (cut, band)| c.f64(*cut).str(&format!("{band:?}")))
+    }
+    pub(crate) fn strs(self, items: &[&str]) -> Self {
+        items.iter().fold(self.u32(items.len() as u32), |c, s| c.str(s))
     }
     pub(crate) fn finish(self) -> Vec<u8> {
         self.0

@@ -6,7 +6,7 @@
 //! survival (`shared/reference/risk-models.md`).
 
 use crate::model::{
-    check_ranges, flag, score_terms, Canonical, Field, ModelError, Race, Range, RiskBand, RiskInputs,
+    check_ranges, flag, score_terms, Bands, Canonical, Field, ModelError, Race, Range, RiskBand, RiskInputs,
     RiskModel, RiskScore, Sex, Survival,
 };
 
@@ -177,16 +177,28 @@ impl PooledCohortEquations {
     }
 
     /// ACC/AHA risk bands: < 5 % low, 5–7.5 % borderline, 7.5–20 % intermediate, ≥ 20 % high.
+    pub const BANDS: Bands = Bands(&[
+        (0.0, RiskBand::Low),
+        (0.05, RiskBand::Borderline),
+        (0.075, RiskBand::Intermediate),
+        (0.20, RiskBand::High),
+    ]);
+
+    /// The ACC/AHA band of `risk`.
     pub fn band(risk: f64) -> RiskBand {
-        if risk < 0.05 {
-            RiskBand::Low
-        } else if risk < 0.075 {
-            RiskBand::Borderline
-        } else if risk < 0.20 {
-            RiskBand::Intermediate
-        } else {
-            RiskBand::High
-        }
+        Self::BANDS.band(risk)
+    }
+
+    /// The canonical parameters with the band cut points `bands`.
+    pub(crate) fn canonical_with(&self, bands: &Bands) -> Vec<u8> {
+        [WHITE_FEMALE, AFRICAN_AMERICAN_FEMALE, WHITE_MALE, AFRICAN_AMERICAN_MALE]
+            .iter()
+            .fold(Canonical::default().str(Self::ID).u32(self.version()), |c, eq| {
+                c.str(eq.name).f64s(&eq.coefficients())
+            })
+            .ranges(&RANGES)
+            .bands(bands)
+            .finish()
     }
 }
 
@@ -204,13 +216,7 @@ impl RiskModel for PooledCohortEquations {
     }
 
     fn canonical_parameters(&self) -> Vec<u8> {
-        [WHITE_FEMALE, AFRICAN_AMERICAN_FEMALE, WHITE_MALE, AFRICAN_AMERICAN_MALE]
-            .iter()
-            .fold(Canonical::default().str(Self::ID).u32(self.version()), |c, eq| {
-                c.str(eq.name).f64s(&eq.coefficients())
-            })
-            .ranges(&RANGES)
-            .finish()
+        self.canonical_with(&Self::BANDS)
     }
 
     fn score(&self, inputs: &RiskInputs) -> Result<RiskScore, ModelError> {
@@ -366,12 +372,30 @@ mod tests {
 
     #[test]
     fn model_hash_is_stable_and_changes_with_any_parameter() {
-        use sha2::Digest;
-        let hash = PooledCohortEquations.model_hash();
-        assert_eq!(hash, PooledCohortEquations.model_hash());
-        let mut changed = PooledCohortEquations.canonical_parameters();
-        let last = changed.len() - 1;
-        changed[last] ^= 1;
-        assert_ne!(<[u8; 32]>::from(sha2::Sha256::digest(&changed)), hash);
+        use crate::{fhir::RULES, model::model_hash_of};
+        let pce = PooledCohortEquations;
+        let hash = pce.model_hash();
+        assert_eq!(hash, pce.model_hash());
+        assert_eq!(hash, model_hash_of(&pce.canonical_parameters(), &RULES));
+        let mut changed = pce.canonical_parameters();
+        changed[40] ^= 1;
+        assert_ne!(model_hash_of(&changed, &RULES), hash, "a coefficient");
+        // A band cut point moved (borderline from 5.1 %).
+        let bands = Bands(&[
+            (0.0, RiskBand::Low),
+            (0.051, RiskBand::Borderline),
+            (0.075, RiskBand::Intermediate),
+            (0.20, RiskBand::High),
+        ]);
+        assert_ne!(model_hash_of(&pce.canonical_with(&bands), &RULES), hash, "a band cut point");
+        // An extraction rule changed: the staleness limit, a unit conversion, a code.
+        for rules in [
+            crate::fhir::ExtractionRules { max_age_days: 731, ..RULES },
+            crate::fhir::ExtractionRules { cholesterol_mg_dl_per_mmol_l: 38.66, ..RULES },
+            crate::fhir::ExtractionRules { antihypertensive_atc: &["C02", "C03", "C07", "C08"], ..RULES },
+            crate::fhir::ExtractionRules { version: 2, ..RULES },
+        ] {
+            assert_ne!(model_hash_of(&pce.canonical_parameters(), &rules), hash, "{rules:?}");
+        }
     }
 }
