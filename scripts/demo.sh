@@ -13,4 +13,4 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/build-contracts.sh >/dev/null
-cargo run --quiet -p ai-oracle -- demo
+cargo run --quiet -p ehr-demo

@@ -23,7 +23,6 @@ use ink::scale::Encode;
 use serde::Serialize;
 
 mod chain_cmd;
-mod demo;
 
 /// Off-chain AI risk oracle for the EHR contracts.
 #[derive(Parser)]
@@ -84,9 +83,6 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Run the whole system on an in-process chain (no node needed): deploy, register, anchor a
-    /// FHIR record, consent, score, sign, post, and show refused posts and the audit trail.
-    Demo,
     /// Deploy the contract suite to a node (or verify and reuse the one in the deployment file),
     /// register the oracle as an Analytics provider, its signer key and its model hash.
     Deploy {
@@ -262,7 +258,6 @@ fn run(cli: Cli) -> Result<()> {
             let signature = key.sign(&batch);
             print_attestation(&batch, &signature, json)?;
         }
-        Command::Demo => demo::run()?,
         Command::Deploy { chain, admin, oracle, models, upgrade_delay } => {
             runtime()?.block_on(chain_cmd::deploy(chain, admin, oracle, models, upgrade_delay))?
         }
@@ -394,14 +389,7 @@ fn now_ms() -> u64 {
 
 /// An account from SS58 or 0x-hex.
 fn parse_account(text: &str) -> Result<AccountId> {
-    use drink::Ss58Codec;
-    if let Ok(account) = drink::AccountId32::from_ss58check(text) {
-        return Ok(ehr_sandbox::to_account(&account));
-    }
-    Ok(AccountId::from(
-        parse_hash(text)
-            .map_err(|_| anyhow!("{text:?} is neither an SS58 address nor 0x + 64 hex digits"))?,
-    ))
+    ehr_client::parse_account(text)
 }
 
 /// 32 bytes from 0x-hex.

@@ -137,7 +137,7 @@ fn keygen_writes_a_private_key_file_and_attest_signs_with_it() {
         "--nonce",
         "1",
     ]);
-    assert!(!ok && err.contains("--patient") && err.contains("neither an SS58 address"), "{err}");
+    assert!(!ok && err.contains("--patient") && err.contains("is not an SS58 address"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -149,35 +149,4 @@ fn models_lists_ids_and_hashes() {
         out.contains("acc-aha-pce-2013 v1  model hash 0x") && out.contains("framingham-general-cvd-2008 v1"),
         "{out}"
     );
-}
-
-/// The README's main demo, end to end (needs the release artifacts: scripts/build-contracts.sh).
-#[test]
-fn demo_runs_the_whole_system_on_an_in_process_chain() {
-    let (ok, out, err) = oracle(&["demo"]);
-    assert!(ok, "{out}\n{err}");
-    for expected in [
-        "submit_score: Ok(Err(NoConsent(NoGrant)))",
-        "event ScoreRefused",
-        "event ScoreAccepted",
-        "submit_score(refused batch replayed): Ok(Err(StaleNonce))",
-        "submit_score(tampered signature): Err(BadSignature)",
-        "submit_score(replayed batch): Ok(Err(StaleNonce))",
-        "latest score: 20544 ppm",
-        // The encrypted path: sealed, released on an audited request, decrypted, erased.
-        "bytes of XChaCha20-Poly1305 ciphertext",
-        "vault release rule: Ok(Reader",
-        "the doctor decrypted the bundle: identical",
-        "Read Summary -> Denied(NoGrant)",
-        "vault release rule: Err(Denied { category: Summary, reason: NoGrant })",
-        "event RecordErased",
-        "keys left 0",
-        "submit_score(score of the erased record): Ok(Err(InputErased))",
-    ] {
-        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
-    }
-    // The chain anchors the envelope's hash, never the plaintext's.
-    let plaintext =
-        hex::encode(ai_oracle::attest::input_hash(include_bytes!("../fixtures/patient-a-white-female.json")));
-    assert!(!out.contains(&plaintext[..8]), "the plaintext's hash appears:\n{out}");
 }

@@ -1,5 +1,5 @@
-//! `ai-oracle demo`: the whole system on an in-process drink chain running the release contract
-//! artifacts, with the record vault's embedded store (files + SQLite) and its release rule. No
+//! `ehr-demo`, the README's main demo (`scripts/demo.sh`): the whole system on an in-process
+//! drink chain running the release contract artifacts, with the record vault's embedded store (files + SQLite) and its release rule. No
 //! node needed. The document is sealed for its readers before anything is stored; the chain
 //! anchors the envelope's hash; the oracle, a reader like any provider, gets the envelope and
 //! its wrapped key only after its own audited `request_access`, decrypts and scores.
@@ -24,7 +24,7 @@ use ehr_vault::{release, store::Store};
 
 /// The sample record: a FHIR R4 bundle, sealed before it is stored; the chain anchors the
 /// SHA-256 of its envelope.
-const SAMPLE: &[u8] = include_bytes!("../fixtures/patient-a-white-female.json");
+const SAMPLE: &[u8] = include_bytes!("../../ai-oracle/fixtures/patient-a-white-female.json");
 /// The vault's audit window in the demo, in blocks.
 const AUDIT_WINDOW: u32 = 10;
 
@@ -70,8 +70,7 @@ fn show<R: std::fmt::Debug>(what: &str, call: &Call<R>) {
     }
 }
 
-/// Runs the demo.
-pub fn run() -> Result<()> {
+fn main() -> Result<()> {
     println!("EHR contracts + AI risk oracle on an in-process chain (drink, release artifacts)");
     let mut ehr = Ehr::deploy();
     let (admin, patient, doctor) = (ehr.admin, ehr.patient, ehr.doctor);
