@@ -134,6 +134,26 @@ async fn patients_and_providers_use_the_cli_end_to_end() {
     assert!(out.contains("record 1 stored") && out.contains(&doctor_ss58), "{out}");
     let out = ok_v(with(&["patient", "read", "1"], &as_patient, &["--key", "patient.key"]));
     assert_eq!(out, "LDL repeat: 2.9 mmol/L");
+    // An envelope altered in the vault's store is detected by its hash, never opened.
+    let blobs = dir
+        .join("vault-data")
+        .join("blobs")
+        .join("envelopes")
+        .join(hex::encode(AsRef::<[u8; 32]>::as_ref(&patient)));
+    let hash1 = {
+        let r: Result<ehr_types::Record, ehr_types::RecordsError> =
+            s.node.dry_run(&s.records, &patient, "record", &(patient, 1u32)).await.unwrap().value;
+        r.unwrap().content_hash
+    };
+    let blob = blobs.join(hex::encode(hash1));
+    let original = std::fs::read(&blob).unwrap();
+    let mut altered = original.clone();
+    let last = altered.len() - 1;
+    altered[last] ^= 1;
+    std::fs::write(&blob, &altered).unwrap();
+    let err = fails_v(with(&["patient", "read", "1"], &as_patient, &["--key", "patient.key"]));
+    assert!(err.contains("it was altered"), "{err}");
+    std::fs::write(&blob, &original).unwrap();
     // The wrong key file is a clear error, and so is a key file others may read.
     let err = fails_v(with(&["patient", "read", "1"], &as_patient, &["--key", "dave.key"]));
     assert!(err.contains("cannot open record 1 with this encryption key file"), "{err}");
