@@ -56,6 +56,29 @@ pub async fn deploy(
     for line in log {
         println!("  {line}");
     }
+    // The oracle reads like any provider: its encryption key, published in the registry.
+    let encryption = match ehr_envelope::keyfile::read(&oracle.encryption_key) {
+        Ok(keys) => keys,
+        Err(ehr_envelope::keyfile::KeyFileError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            let keys = ehr_envelope::KeyPair::generate();
+            ehr_envelope::keyfile::write(&oracle.encryption_key, &keys)?;
+            println!("  wrote {} (mode 0600)", oracle.encryption_key.display());
+            keys
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let registry = deployment.contract(&chain.artifacts, "provider_registry")?;
+    let oracle_signer = keypair(&oracle.account).context("--oracle-account")?;
+    if node.encryption_key(&registry, &account).await? != Some(encryption.public().0) {
+        let set: Submitted<Result<(), ehr_types::RegistryError>> =
+            node.submit(&registry, &oracle_signer, "set_encryption_key", &(encryption.public().0,)).await?;
+        set.value().map_err(|e| anyhow!("publishing the oracle's encryption key: {e:?}"))?;
+        println!("  published the oracle's encryption key {}", encryption.public());
+    } else {
+        println!("  the oracle's encryption key {} is published", encryption.public());
+    }
     println!("chain             {}", deployment.chain);
     println!(
         "provider_registry {}  code {}",
@@ -78,7 +101,10 @@ async fn connect(chain: &ChainArgs, oracle: &OracleArgs, options: &ScoreOptions)
     let key = OracleKey::load(&oracle.key)?;
     let account = keypair(&oracle.account).context("--oracle-account")?;
     let extract = ExtractOptions { as_of: options.as_of, ..ExtractOptions::default() };
-    Oracle::connect(&chain.node, deployment, &chain.artifacts, key, account, model(options)?, extract).await
+    let encryption = ehr_envelope::keyfile::read(&oracle.encryption_key)?;
+    let vault = ehr_vault::client::VaultClient::new(&oracle.vault);
+    let keys = node::OracleKeys { signing: key, account, encryption };
+    Oracle::connect(&chain.node, deployment, &chain.artifacts, keys, model(options)?, extract, vault).await
 }
 
 /// Prints a submitted batch: per-item results, events, weight and fee.
@@ -123,13 +149,12 @@ pub fn print_submitted(submitted: &Submitted<node::BatchResult>) {
 
 /// `ai-oracle post`.
 pub async fn post(
-    fhir: std::path::PathBuf,
     patient: String,
+    record: u32,
     chain: ChainArgs,
     oracle: OracleArgs,
     options: ScoreOptions,
 ) -> Result<()> {
-    let document = std::fs::read(&fhir).with_context(|| format!("reading {}", fhir.display()))?;
     let patient = parse_account(&patient).context("--patient")?;
     let oracle = connect(&chain, &oracle, &options).await?;
     println!(
@@ -138,7 +163,7 @@ pub async fn post(
         ss58(&patient),
         chain.node
     );
-    let submitted = oracle.post(patient, &document).await.with_context(|| format!("{}", fhir.display()))?;
+    let submitted = oracle.post(patient, record).await?;
     print_submitted(&submitted);
     let accepted = matches!(submitted.value(), Ok(results) if results.iter().all(|r| r.is_ok()));
     if !accepted {
@@ -167,21 +192,22 @@ pub async fn run(
                     );
                 }
                 let backoff = node::backoff(failures);
-                println!(
-                    "cannot start (attempt {failures}/{}): {err:#}; retrying in {backoff:?}",
-                    run.max_retries
+                tracing::warn!(
+                    attempt = failures,
+                    max = run.max_retries,
+                    ?backoff,
+                    "cannot start: {err:#}; retrying"
                 );
                 tokio::time::sleep(backoff).await;
             }
         }
     };
-    println!(
-        "oracle {} following {} (records {}, scores {}), store {}",
-        ss58(&oracle.account_id()),
-        chain.node,
-        ss58(&oracle.records.address),
-        ss58(&oracle.scores.address),
-        run.store.display()
+    tracing::info!(
+        oracle = %ss58(&oracle.account_id()),
+        node = %chain.node,
+        vault = %oracle.vault.url(),
+        state = %run.state.display(),
+        "following the chain"
     );
     node::run(&mut oracle, &run).await
 }

@@ -6,7 +6,8 @@
 //! - [`attest`]: oracle keys (0600 key files) and ed25519-signed attestation batches.
 //! - [`fhir`]: FHIR R4 extraction of the model inputs, with provenance.
 //! - [`framingham`]: Framingham 2008 general CVD risk.
-//! - `node` (feature `node`): posting to a real chain over RPC, and the operator's `run` mode.
+//! - `node` (feature `node`): reading records through the vault, posting to a real chain over
+//!   RPC, and the operator's `run` mode; `queue`: its persisted work queue.
 
 pub mod attest;
 pub mod fhir;
@@ -15,6 +16,8 @@ pub mod model;
 #[cfg(feature = "node")]
 pub mod node;
 pub mod pce;
+#[cfg(feature = "node")]
+pub mod queue;
 
 pub use ehr_types;
 pub use model::{RiskInputs, RiskModel, RiskScore};

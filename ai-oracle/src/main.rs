@@ -101,13 +101,15 @@ enum Command {
         #[arg(long, default_value_t = ehr_types::api::DEFAULT_UPGRADE_DELAY)]
         upgrade_delay: u32,
     },
-    /// Score a FHIR file, sign the attestation and post it to the node.
+    /// Read a patient's record through the vault (the oracle's audited request first), score
+    /// it, sign the attestation and post it to the node.
     Post {
-        /// The FHIR JSON file (the exact document anchored on-chain).
-        fhir: PathBuf,
         /// The patient's account (SS58 or 0x-hex).
         #[arg(long)]
         patient: String,
+        /// The record's id in the patient's chart.
+        #[arg(long)]
+        record: u32,
         #[command(flatten)]
         chain: ChainArgs,
         #[command(flatten)]
@@ -123,11 +125,9 @@ enum Command {
         oracle: OracleArgs,
         #[command(flatten)]
         options: ScoreOptions,
-        /// The content-addressed document store `vault://` locators name.
-        #[arg(long, default_value = "store")]
-        store: PathBuf,
-        /// The state file (last processed block, last nonce) a restart resumes from.
-        #[arg(long, default_value = "oracle-state.json")]
+        /// The oracle's state (SQLite): the chain cursor, every record seen and where it
+        /// stands, the signed batch in flight. A restart resumes from it.
+        #[arg(long, default_value = "oracle-state.sqlite3")]
         state: PathBuf,
         /// Milliseconds between looks for new blocks.
         #[arg(long, default_value_t = 500)]
@@ -135,17 +135,12 @@ enum Command {
         /// Consecutive node failures tolerated (with exponential backoff) before exiting.
         #[arg(long, default_value_t = 8)]
         max_retries: u32,
-        /// Exit once this block has been processed.
+        /// Exit once this block has been followed and no record is due.
         #[arg(long)]
         until_block: Option<u32>,
-    },
-    /// Put a document into the content-addressed store; prints its sha256 and locator.
-    Store {
-        /// The document.
-        file: PathBuf,
-        /// The store directory.
-        #[arg(long, default_value = "store")]
-        store: PathBuf,
+        /// Log as JSON lines instead of text.
+        #[arg(long)]
+        log_json: bool,
     },
 }
 
@@ -172,6 +167,13 @@ struct OracleArgs {
     /// Secret URI of the account that submits the oracle's batches and pays their fees.
     #[arg(long = "oracle-account", env = "EHR_ORACLE_SURI", default_value = "//Eve", hide_env_values = true)]
     account: String,
+    /// The oracle's X25519 encryption key file (`ehr keygen --key-out`): `deploy` publishes its
+    /// public half in the registry; documents are sealed for it and opened with it.
+    #[arg(long, env = "EHR_ORACLE_ENCRYPTION_KEY", default_value = "oracle-encryption.key")]
+    encryption_key: PathBuf,
+    /// The record vault's URL.
+    #[arg(long, env = "EHR_VAULT_URL", default_value = "http://127.0.0.1:8470")]
+    vault: String,
 }
 
 #[derive(clap::Args)]
@@ -261,24 +263,28 @@ fn run(cli: Cli) -> Result<()> {
         Command::Deploy { chain, admin, oracle, models, upgrade_delay } => {
             runtime()?.block_on(chain_cmd::deploy(chain, admin, oracle, models, upgrade_delay))?
         }
-        Command::Post { fhir, patient, chain, oracle, options } => {
-            runtime()?.block_on(chain_cmd::post(fhir, patient, chain, oracle, options))?
+        Command::Post { patient, record, chain, oracle, options } => {
+            runtime()?.block_on(chain_cmd::post(patient, record, chain, oracle, options))?
         }
-        Command::Run { chain, oracle, options, store, state, poll_ms, max_retries, until_block } => {
+        Command::Run { chain, oracle, options, state, poll_ms, max_retries, until_block, log_json } => {
+            let filter =
+                tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+            if log_json {
+                tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stderr).init();
+            } else {
+                tracing_subscriber::fmt()
+                    .with_env_filter(filter)
+                    .with_ansi(false)
+                    .with_writer(std::io::stderr)
+                    .init();
+            }
             let run = ai_oracle::node::RunOptions {
-                store,
                 state,
                 poll: std::time::Duration::from_millis(poll_ms),
                 max_retries,
                 until_block,
             };
             runtime()?.block_on(chain_cmd::run(chain, oracle, options, run))?
-        }
-        Command::Store { file, store } => {
-            let document = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let locator = ai_oracle::node::store_put(&store, &document)?;
-            println!("sha256  0x{}", hex::encode(attest::input_hash(&document)));
-            println!("locator {locator}");
         }
     }
     Ok(())

@@ -1,35 +1,45 @@
-//! The oracle on a real chain: scoring, signing and posting over RPC (`post`), and the
-//! long-running operator mode (`run`) that follows the chain and scores new records.
+//! The oracle on a real chain, on the private path: it reads documents like any provider — its
+//! own audited `request_access` on chain, then the envelope and its wrapped key from the record
+//! vault, opened with its own X25519 key — scores them, and posts signed batches (`post`, and
+//! the operator's `run`).
 //!
-//! `run` processes blocks in order. For each `RecordAdded` of the records contract whose patient
-//! lets the oracle read the record's category, it fetches the document from its `vault://`
-//! locator in a local content-addressed store, checks its SHA-256 against the on-chain hash
-//! (a mismatch is refused and logged, never posted), scores it, and posts all of a block's scores
-//! in one signed batch. Each attestation's nonce is its position on chain,
-//! `block << 16 | event index`, so nonces rise with the chain and re-processing a block after a
-//! restart re-signs the same nonces, which the contract refuses as stale: a record is scored at
-//! most once, and since the last processed block is saved only after its batch landed, at least
-//! once. Node outages are retried with exponential backoff, a bounded number of times.
+//! `run` follows the chain block by block and queues every `RecordAdded` of the records
+//! contract in its persisted [`Queue`](crate::queue::Queue) (the cursor moves in the same
+//! transaction). Each pass works the records that are due: a patient who has not consented is
+//! asked again later (one audited, denied request on the first attempt, then free dry-runs), a
+//! document not yet in the vault is fetched again later, both on the queue's bounded policy; a
+//! record the oracle may read is requested (audited), fetched, checked against its on-chain
+//! hash, decrypted and scored. The pass's scores are signed as one batch whose nonces are
+//! allocated in the transaction that stores it as in flight; it is submitted, and its outcome
+//! settled. After a crash at any point the in-flight batch is submitted again exactly as signed
+//! before anything else: each record is scored exactly once.
+//!
+//! Test hook: `AI_ORACLE_KILL_AT=after-read|after-sign|after-submit` makes the process exit at
+//! that point of the first pass that reaches it (the crash tests).
 
 use std::{
-    io::Write,
+    collections::BTreeMap,
     path::{Path, PathBuf},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use ehr_client::{account_of, deploy::Deployment, ss58, ContractRef, EhrEvent, Keypair, Node, Submitted};
+use ehr_envelope::KeyPair;
 use ehr_types::{
     decode::short_hex,
-    scores::{AttestationBatch, ScoreAttestation, SignerInfo, MAX_BATCH},
-    AccessDecision, AccessMode, AccountId, ContentHash, Record, RecordsError, ScoreError,
+    scores::{AttestationBatch, ScoreAttestation, Signature, SignerInfo, MAX_BATCH},
+    AccessDecision, AccessMode, AccountId, ContentHash, Record, RecordCategory, RecordId, RecordsError,
+    ScoreError,
 };
-use serde::{Deserialize, Serialize};
+use ehr_vault::client::{VaultClient, VaultError};
+use ink::scale::{Decode, Encode};
 
 use crate::{
     attest::{self, OracleKey},
     fhir::{self, ExtractOptions},
     model::RiskModel,
+    queue::{Item, Outcome, Queue},
 };
 
 /// What `submit_scores` returns.
@@ -55,6 +65,44 @@ pub struct Oracle {
     pub model: Box<dyn RiskModel>,
     /// FHIR extraction options.
     pub options: ExtractOptions,
+    /// The record vault the documents come from.
+    pub vault: VaultClient,
+    /// The oracle's X25519 key pair, whose public half it published in the registry.
+    pub encryption: KeyPair,
+}
+
+/// The oracle's keys.
+pub struct OracleKeys {
+    /// The ed25519 key attestations are signed with.
+    pub signing: OracleKey,
+    /// The sr25519 account that submits batches (bound to `signing` on chain).
+    pub account: Keypair,
+    /// The X25519 key pair documents are sealed for (published in the registry).
+    pub encryption: KeyPair,
+}
+
+/// Why a document could not be read (yet).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The patient has not let the oracle read the category: its request is on chain, denied.
+    #[error("no consent ({0:?})")]
+    NoConsent(ehr_types::DenialReason),
+    /// The record is anchored but its envelope is not in the vault (yet).
+    #[error("the document is not in the vault yet")]
+    NotUploaded,
+    /// The vault refuses, with its reason (e.g. no key wrapped for the oracle yet).
+    #[error("the vault refuses: {0}")]
+    Refused(String),
+    /// The patient erased the record.
+    #[error("the record was erased")]
+    Erased,
+    /// The vault's envelope does not match the on-chain hash, or does not open with the
+    /// oracle's key: never scored.
+    #[error("{0}")]
+    Altered(String),
+    /// The node or the vault cannot be reached: retry the whole pass.
+    #[error(transparent)]
+    Unavailable(#[from] anyhow::Error),
 }
 
 /// A scored document, ready to attest.
@@ -72,11 +120,12 @@ impl Oracle {
         url: &str,
         deployment: Deployment,
         artifacts: &Path,
-        key: OracleKey,
-        account: Keypair,
+        keys: OracleKeys,
         model: Box<dyn RiskModel>,
         options: ExtractOptions,
+        vault: VaultClient,
     ) -> Result<Self> {
+        let OracleKeys { signing: key, account, encryption } = keys;
         let node = Node::connect(url).await?;
         if deployment.chain_id()? != node.genesis_hash() {
             bail!(
@@ -97,7 +146,18 @@ impl Oracle {
             account,
             model,
             options,
+            vault,
+            encryption,
         };
+        let published = oracle.node.encryption_key(&oracle.registry()?, &oracle.account_id()).await?;
+        if published != Some(oracle.encryption.public().0) {
+            bail!(
+                "the oracle's encryption key {} is not the one {} published in the registry; \
+                 run `ai-oracle deploy --encryption-key FILE` with this key",
+                oracle.encryption.public(),
+                ss58(&oracle.account_id())
+            );
+        }
         match oracle.signer_info().await? {
             None => bail!(
                 "signer key 0x{} is not registered; run `ai-oracle deploy` first",
@@ -133,11 +193,58 @@ impl Oracle {
         Ok(self.node.dry_run(&self.scores, &self.account_id(), "signer", &(self.key.public(),)).await?.value)
     }
 
-    /// Extracts and scores a FHIR document.
-    pub fn score_document(&self, document: &[u8]) -> Result<ScoredDocument> {
+    /// The provider registry.
+    fn registry(&self) -> Result<ContractRef> {
+        self.deployment.contract(&self.artifacts, "provider_registry")
+    }
+
+    /// Extracts and scores a FHIR document, the plaintext of the envelope whose SHA-256 (the
+    /// anchored hash) is `input_hash`.
+    pub fn score_document(&self, document: &[u8], input_hash: ContentHash) -> Result<ScoredDocument> {
         let extract = fhir::extract_json(document, self.options)?;
         let score = self.model.score(&extract.inputs)?;
-        Ok(ScoredDocument { input_hash: attest::input_hash(document), score })
+        Ok(ScoredDocument { input_hash, score })
+    }
+
+    /// `patient`'s record `id`, read as the patient (records are public chain state).
+    pub async fn record(&self, patient: &AccountId, id: RecordId) -> Result<Record> {
+        let record: Result<Record, RecordsError> =
+            self.node.dry_run(&self.records, patient, "record", &(*patient, id)).await?.value;
+        record.map_err(|e| anyhow!("record {id}: {e:?}"))
+    }
+
+    /// The oracle's audited request for `patient`'s `category` records: `Ok(())` when granted;
+    /// a denial is on chain too.
+    pub async fn request_access(
+        &self,
+        patient: &AccountId,
+        category: RecordCategory,
+    ) -> Result<Result<(), ReadError>> {
+        let submitted: Submitted<Result<AccessDecision, RecordsError>> =
+            self.node.submit(&self.records, &self.account, "request_access", &(*patient, category)).await?;
+        match submitted.value() {
+            Ok(AccessDecision::Granted) => Ok(Ok(())),
+            Ok(AccessDecision::Denied(reason)) => Ok(Err(ReadError::NoConsent(*reason))),
+            Err(err) => bail!("request_access: {err:?}"),
+        }
+    }
+
+    /// Fetches `record` of `patient` from the vault (after a granted request) and opens it.
+    pub async fn fetch_document(&self, patient: &AccountId, record: &Record) -> Result<Vec<u8>, ReadError> {
+        if record.is_erased() {
+            return Err(ReadError::Erased);
+        }
+        let (envelope, key) = match self.vault.fetch(&self.account, patient, &record.content_hash).await {
+            Ok(found) => found,
+            Err(VaultError::Refused { status: 404, .. }) => return Err(ReadError::NotUploaded),
+            Err(VaultError::Refused { status: 410, .. }) => return Err(ReadError::Erased),
+            Err(VaultError::Refused { reason, .. }) => return Err(ReadError::Refused(reason)),
+            Err(VaultError::Malformed(reason)) => return Err(ReadError::Altered(reason)),
+            Err(err @ VaultError::Unreachable { .. }) => return Err(ReadError::Unavailable(err.into())),
+        };
+        envelope
+            .open_with(&key, &self.encryption, patient.as_ref())
+            .map_err(|e| ReadError::Altered(format!("the envelope does not open with the oracle's key: {e}")))
     }
 
     /// The attestation of a scored document for `patient` with `nonce`.
@@ -145,8 +252,8 @@ impl Oracle {
         attest::attestation(self.model.as_ref(), &scored.score, patient, scored.input_hash, now_ms(), nonce)
     }
 
-    /// Signs `attestations` as one batch for this deployment and submits it.
-    pub async fn submit(&self, attestations: Vec<ScoreAttestation>) -> Result<Submitted<BatchResult>> {
+    /// Signs `attestations` as one batch; returns the SCALE-encoded `(batch, signature)` call.
+    pub fn sign(&self, attestations: Vec<ScoreAttestation>) -> Vec<u8> {
         let batch = AttestationBatch {
             contract: self.scores.address,
             chain: self.node.genesis_hash(),
@@ -154,49 +261,32 @@ impl Oracle {
             attestations,
         };
         let signature = self.key.sign(&batch);
-        self.node.submit(&self.scores, &self.account, "submit_scores", &(batch, signature)).await
+        (batch, signature).encode()
     }
 
-    /// `ai-oracle post`: scores `document`, checks it is anchored for `patient` and readable by
-    /// the oracle, signs it with the signer's next nonce and submits it.
-    pub async fn post(&self, patient: AccountId, document: &[u8]) -> Result<Submitted<BatchResult>> {
-        let scored = self.score_document(document)?;
-        let me = self.account_id();
-        let anchored: Option<u32> = self
-            .node
-            .dry_run(&self.records, &me, "anchored_record", &(patient, scored.input_hash))
-            .await?
-            .value;
-        let Some(record_id) = anchored else {
-            bail!(
-                "document sha256 0x{} is not anchored for patient {}: add it with add_record first",
-                hex::encode(scored.input_hash),
-                ss58(&patient)
-            );
-        };
-        let record: Result<Record, RecordsError> =
-            self.node.dry_run(&self.records, &me, "record", &(patient, record_id)).await?.value;
-        if let Ok(record) = &record {
-            let decision: AccessDecision = self
-                .node
-                .dry_run(
-                    &self.records,
-                    &me,
-                    "ConsentCheck::access_decision",
-                    &(patient, me, record.category, AccessMode::Read),
-                )
-                .await?
-                .value;
-            if let AccessDecision::Denied(reason) = decision {
-                bail!(
-                    "patient {} has not let the oracle read record {record_id}: {reason:?}",
-                    ss58(&patient)
-                );
-            }
+    /// Submits a signed call made by [`Oracle::sign`].
+    pub async fn submit_signed(&self, call: &[u8]) -> Result<(AttestationBatch, Submitted<BatchResult>)> {
+        let (batch, signature) = <(AttestationBatch, Signature)>::decode(&mut &call[..])
+            .map_err(|e| anyhow!("the signed batch in flight does not decode: {e}"))?;
+        let submitted =
+            self.node.submit(&self.scores, &self.account, "submit_scores", &(&batch, signature)).await?;
+        Ok((batch, submitted))
+    }
+
+    /// `ai-oracle post`: reads `patient`'s record `id` through the vault (an audited request
+    /// first), scores it, signs it with the signer's next nonce and submits it.
+    pub async fn post(&self, patient: AccountId, id: RecordId) -> Result<Submitted<BatchResult>> {
+        let record = self.record(&patient, id).await?;
+        if let Err(denied) = self.request_access(&patient, record.category).await? {
+            bail!("patient {} has not let the oracle read record {id}: {denied} (the denied request is on chain)", ss58(&patient));
         }
+        let document =
+            self.fetch_document(&patient, &record).await.map_err(|e| anyhow!("record {id}: {e}"))?;
+        let scored = self.score_document(&document, record.content_hash)?;
         let last = self.signer_info().await?.map(|s| s.last_nonce).unwrap_or(0);
         let nonce = last.checked_add(1).ok_or_else(|| anyhow!("nonce space exhausted"))?;
-        self.submit(vec![self.attestation(patient, &scored, nonce)]).await
+        let call = self.sign(vec![self.attestation(patient, &scored, nonce)]);
+        Ok(self.submit_signed(&call).await?.1)
     }
 }
 
@@ -208,97 +298,20 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-// ---- the content-addressed document store ---------------------------------------------------
-
-/// Puts `document` into the store at `dir` under its SHA-256; returns its locator
-/// (`vault://<sha256 hex>`, the scheme the records contract allows for the record vault).
-pub fn store_put(dir: &Path, document: &[u8]) -> Result<String> {
-    let name = hex::encode(attest::input_hash(document));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating the store {}", dir.display()))?;
-    std::fs::write(dir.join(&name), document)
-        .with_context(|| format!("writing {}", dir.join(&name).display()))?;
-    Ok(format!("{VAULT_SCHEME}{name}"))
-}
-
-/// The locator prefix of documents in the store.
-pub const VAULT_SCHEME: &str = "vault://";
-
-/// Reads the document a `vault://<sha256 hex>` locator names inside the store at `dir`. Any
-/// other locator (another scheme, a path, anything but 64 hex digits) is refused.
-pub fn store_get(dir: &Path, locator: &[u8]) -> Result<Vec<u8>> {
-    let locator = std::str::from_utf8(locator).map_err(|_| anyhow!("locator is not UTF-8"))?;
-    let Some(name) = locator.strip_prefix(VAULT_SCHEME) else {
-        bail!("locator {locator:?}: only {VAULT_SCHEME} locators are supported");
-    };
-    if name.len() != 64 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
-        bail!("locator {locator:?} does not name a document of the store ({VAULT_SCHEME}<sha256 hex>)");
-    }
-    std::fs::read(dir.join(name)).with_context(|| format!("fetching {locator} from {}", dir.display()))
-}
-
 // ---- run mode ----------------------------------------------------------------------------
-
-/// What `run` keeps between restarts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RunState {
-    /// The chain (genesis hash, hex) this state belongs to.
-    pub chain: String,
-    /// The risk-scores contract (SS58) this state belongs to.
-    pub scores_contract: String,
-    /// The last block whose records were all handled.
-    pub last_block: u32,
-    /// The last nonce signed.
-    pub last_nonce: u64,
-}
-
-impl RunState {
-    fn load(path: &Path) -> Result<Option<Self>> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Ok(Some(
-                serde_json::from_str(&text)
-                    .with_context(|| format!("{} is not a run state file", path.display()))?,
-            )),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(err) => Err(err).with_context(|| format!("reading {}", path.display())),
-        }
-    }
-
-    fn save(&self, path: &Path) -> Result<()> {
-        let tmp = PathBuf::from(format!("{}.tmp", path.display()));
-        std::fs::write(&tmp, serde_json::to_string_pretty(self)?)
-            .with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
-    }
-}
 
 /// Options of `run`.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// The content-addressed document store.
-    pub store: PathBuf,
-    /// The state file.
+    /// The queue's database file.
     pub state: PathBuf,
-    /// How often to look for new blocks.
+    /// How often to look for new blocks and due records.
     pub poll: Duration,
-    /// Consecutive failures (node down) tolerated before giving up.
+    /// Consecutive failures (node or vault down) tolerated before giving up.
     pub max_retries: u32,
-    /// Stop once this block has been processed (tests, catch-up jobs); `None` runs forever.
+    /// Stop once this block has been followed and nothing is due (tests, catch-up jobs);
+    /// `None` runs forever.
     pub until_block: Option<u32>,
-}
-
-/// The position nonce of the `index`-th contract event of block `block`.
-pub fn position_nonce(block: u32, index: usize) -> Result<u64> {
-    let index = u64::try_from(index)
-        .ok()
-        .filter(|i| *i < 1 << 16)
-        .ok_or_else(|| anyhow!("too many events in block {block}"))?;
-    Ok((u64::from(block) << 16) | index)
-}
-
-fn log(line: String) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
 }
 
 /// The wait after the `failures`-th consecutive failure: 1 s, 2 s, 4 s, … at most 30 s.
@@ -306,37 +319,53 @@ pub fn backoff(failures: u32) -> Duration {
     Duration::from_millis(500u64.saturating_mul(1 << failures.min(6))).min(Duration::from_secs(30))
 }
 
-/// Runs the oracle until `until_block` (or forever), resuming from the state file.
+/// Where the crash tests stop the process (`AI_ORACLE_KILL_AT`).
+fn kill_point(point: &str) {
+    if std::env::var("AI_ORACLE_KILL_AT").is_ok_and(|at| at == point) {
+        tracing::warn!(point, "AI_ORACLE_KILL_AT: exiting here");
+        std::process::exit(137);
+    }
+}
+
+/// A short, non-identifying name of a record in logs: its envelope hash prefix and id.
+fn record_tag(item: &Item) -> String {
+    format!("{}#{}", short_hex(&item.content_hash), item.record_id)
+}
+
+/// Runs the oracle until `until_block` (or forever), resuming from the queue.
 pub async fn run(oracle: &mut Oracle, options: &RunOptions) -> Result<()> {
-    let chain = oracle.deployment.chain.clone();
-    let scores_contract = oracle.deployment.risk_scores.address.clone();
-    let mut state = match RunState::load(&options.state)? {
-        Some(state) if state.chain != chain || state.scores_contract != scores_contract => bail!(
-            "{} belongs to chain {} / contract {}, not to this deployment; use another --state file",
-            options.state.display(),
-            state.chain,
-            state.scores_contract
-        ),
-        Some(state) => {
-            log(format!("resuming after block {} (last nonce {})", state.last_block, state.last_nonce));
-            state
-        }
-        None => {
-            let start = oracle.deployment.deployed_at_block;
-            log(format!("starting at block {} (the deployment's)", start.saturating_add(1)));
-            RunState { chain, scores_contract, last_block: start, last_nonce: 0 }
-        }
-    };
+    let mut queue = Queue::open(
+        &options.state,
+        &oracle.deployment.chain,
+        &oracle.deployment.risk_scores.address,
+        oracle.deployment.deployed_at_block,
+    )?;
     let mut failures = 0u32;
     loop {
-        if options.until_block.is_some_and(|until| state.last_block >= until) {
-            log(format!("processed up to block {}; stopping", state.last_block));
-            return Ok(());
-        }
-        match step(oracle, options, &mut state).await {
-            Ok(progressed) => {
+        let step = async {
+            let signer = oracle.signer_info().await?.map(|s| s.last_nonce).unwrap_or(0);
+            queue.raise_nonce(signer)?;
+            settle_inflight(oracle, &mut queue).await?;
+            let followed = follow(oracle, &mut queue, options.until_block).await?;
+            let worked = work(oracle, &mut queue).await?;
+            Ok::<_, anyhow::Error>((followed, worked))
+        };
+        match step.await {
+            Ok((followed, worked)) => {
                 failures = 0;
-                if !progressed {
+                let caught_up =
+                    options.until_block.is_some_and(|until| queue.last_block().is_ok_and(|b| b >= until));
+                if caught_up && !worked && queue.due(now_ms(), 1)?.is_empty() {
+                    let counts = queue.counts()?;
+                    tracing::info!(
+                        last_block = queue.last_block()?,
+                        scored = counts.scored,
+                        pending = counts.pending,
+                        "caught up; stopping"
+                    );
+                    return Ok(());
+                }
+                if !followed && !worked {
                     tokio::time::sleep(options.poll).await;
                 }
             }
@@ -347,127 +376,201 @@ pub async fn run(oracle: &mut Oracle, options: &RunOptions) -> Result<()> {
                         err.context(format!("giving up after {} consecutive failures", options.max_retries))
                     );
                 }
-                let backoff = Duration::from_millis(500u64.saturating_mul(1 << failures.min(6)))
-                    .min(Duration::from_secs(30));
-                log(format!(
-                    "node error (attempt {failures}/{}): {err:#}; retrying in {backoff:?}",
-                    options.max_retries
-                ));
-                tokio::time::sleep(backoff).await;
+                let wait = backoff(failures);
+                tracing::warn!(
+                    attempt = failures,
+                    max = options.max_retries,
+                    ?wait,
+                    "node error: {err:#}; retrying"
+                );
+                tokio::time::sleep(wait).await;
                 if let Err(err) = oracle.reconnect().await {
-                    log(format!("reconnect failed: {err:#}"));
+                    tracing::warn!("reconnect failed: {err:#}");
                 }
             }
         }
     }
 }
 
-/// Processes the blocks after `state.last_block` up to the best block; whether any was.
-async fn step(oracle: &Oracle, options: &RunOptions, state: &mut RunState) -> Result<bool> {
+/// Queues the records of the blocks after the cursor up to the best block (or `until`);
+/// whether any block was followed.
+async fn follow(oracle: &Oracle, queue: &mut Queue, until: Option<u32>) -> Result<bool> {
     let (best, _) = oracle.node.best_block().await?;
-    let last = options.until_block.map_or(best, |until| best.min(until));
-    let mut progressed = false;
-    for number in state.last_block.saturating_add(1)..=last {
-        process_block(oracle, options, state, number).await?;
-        state.last_block = number;
-        state.save(&options.state)?;
-        progressed = true;
+    let last = until.map_or(best, |until| best.min(until));
+    let mut followed = false;
+    for number in queue.last_block()?.saturating_add(1)..=last {
+        let hash =
+            oracle.node.block_hash(number).await?.ok_or_else(|| anyhow!("block {number} is not known"))?;
+        let mut items = Vec::new();
+        for raw in oracle.node.contract_events_at(hash).await? {
+            if raw.contract != oracle.records.address {
+                continue;
+            }
+            if let Some(EhrEvent::RecordAdded(added)) = EhrEvent::decode(&raw)? {
+                items.push(Item {
+                    patient: added.patient,
+                    record_id: added.record_id,
+                    category: added.category,
+                    content_hash: added.content_hash,
+                    attempts: 0,
+                });
+            }
+        }
+        queue.enqueue_block(number, &items)?;
+        if !items.is_empty() {
+            tracing::info!(block = number, records = items.len(), "queued");
+        }
+        followed = true;
     }
-    Ok(progressed)
+    Ok(followed)
 }
 
-async fn process_block(
-    oracle: &Oracle,
-    options: &RunOptions,
-    state: &mut RunState,
-    number: u32,
-) -> Result<()> {
-    let hash = oracle.node.block_hash(number).await?.ok_or_else(|| anyhow!("block {number} is not known"))?;
-    let events = oracle.node.contract_events_at(hash).await?;
-    let me = oracle.account_id();
-    let mut attestations = Vec::new();
-    for (index, raw) in events.iter().enumerate() {
-        if raw.contract != oracle.records.address {
-            continue;
+/// Settles the batch in flight, if any: if it landed before a restart (the signer's nonce on
+/// chain has reached it), its outcomes are read from the blocks after its submission;
+/// otherwise it is submitted exactly as signed.
+async fn settle_inflight(oracle: &Oracle, queue: &mut Queue) -> Result<()> {
+    let Some(inflight) = queue.inflight()? else { return Ok(()) };
+    let (batch, _) = <(AttestationBatch, Signature)>::decode(&mut &inflight.call[..])
+        .map_err(|e| anyhow!("the signed batch in flight does not decode: {e}"))?;
+    let last_nonce = batch.attestations.last().map_or(0, |a| a.nonce);
+    let on_chain = oracle.signer_info().await?.map_or(0, |s| s.last_nonce);
+    let started = Instant::now();
+    let (results, block) = if on_chain >= last_nonce {
+        let from = inflight.submitted_after.unwrap_or(oracle.deployment.deployed_at_block);
+        (landed_outcomes(oracle, &batch, from).await?, None)
+    } else {
+        queue.submitting(oracle.node.best_block().await?.0)?;
+        let (_, submitted) = oracle.submit_signed(&inflight.call).await?;
+        kill_point("after-submit");
+        match submitted.value() {
+            Ok(results) => (results.clone(), submitted.included.as_ref().map(|i| i.block_number)),
+            Err(err) => bail!("the signed batch was refused as a whole: {err:?}"),
         }
-        let Some(EhrEvent::RecordAdded(added)) = EhrEvent::decode(raw)? else { continue };
-        let what = format!("block {number}: record {} of patient {}", added.record_id, ss58(&added.patient));
-        let decision: AccessDecision = oracle
-            .node
-            .dry_run(
-                &oracle.records,
-                &me,
-                "ConsentCheck::access_decision",
-                &(added.patient, me, added.category, AccessMode::Read),
-            )
-            .await?
-            .value;
-        if let AccessDecision::Denied(reason) = decision {
-            log(format!("{what}: skipped, no consent ({reason:?})"));
-            continue;
-        }
-        let record: Result<Record, RecordsError> = oracle
-            .node
-            .dry_run(&oracle.records, &me, "record", &(added.patient, added.record_id))
-            .await?
-            .value;
-        let record = match record {
-            Ok(record) => record,
-            Err(err) => {
-                log(format!("{what}: skipped, record not readable ({err:?})"));
-                continue;
-            }
+    };
+    let mut outcomes = Vec::new();
+    for ((member, attestation), result) in inflight.members.iter().zip(&batch.attestations).zip(results) {
+        let (outcome, reason) = match result {
+            Ok(()) => (Outcome::Scored, String::new()),
+            Err(err) => (Outcome::Refused, format!("{err:?}")),
         };
-        let document = match store_get(&options.store, &record.locator) {
-            Ok(document) => document,
-            Err(err) => {
-                log(format!("{what}: REFUSED, document unavailable: {err:#}"));
-                continue;
-            }
-        };
-        let actual = attest::input_hash(&document);
-        if actual != record.content_hash {
-            log(format!(
-                "{what}: REFUSED, document sha256 0x{} does not match the on-chain 0x{}; not posting",
-                hex::encode(actual),
-                hex::encode(record.content_hash)
-            ));
-            continue;
-        }
-        let scored = match oracle.score_document(&document) {
-            Ok(scored) => scored,
-            Err(err) => {
-                log(format!("{what}: not scored: {err:#}"));
-                continue;
-            }
-        };
-        let nonce = position_nonce(number, index)?;
-        log(format!(
-            "{what}: sha256 {} verified, risk {:.2} % ({:?}), nonce {nonce}",
-            short_hex(&actual),
-            scored.score.risk * 100.0,
-            scored.score.band
-        ));
-        attestations.push(oracle.attestation(added.patient, &scored, nonce));
+        tracing::info!(nonce = attestation.nonce, ?outcome, reason, "settled");
+        outcomes.push((*member, outcome, reason));
     }
-    for chunk in attestations.chunks(MAX_BATCH as usize) {
-        let nonces: Vec<u64> = chunk.iter().map(|a| a.nonce).collect();
-        let submitted = oracle.submit(chunk.to_vec()).await?;
-        let results = match submitted.value() {
-            Ok(results) => results.clone(),
-            Err(err) => bail!("block {number}: batch refused as a whole: {err:?}"),
-        };
-        let included = submitted.included.as_ref().map(|i| i.block_number).unwrap_or_default();
-        for (nonce, result) in nonces.iter().zip(results) {
-            match result {
-                Ok(()) => log(format!("posted nonce {nonce} in block {included}")),
-                Err(ScoreError::StaleNonce) => log(format!(
-                    "nonce {nonce} already used on chain (posted before a restart); not posted again"
-                )),
-                Err(err) => log(format!("nonce {nonce} refused by the contract: {err:?}")),
-            }
-            state.last_nonce = state.last_nonce.max(*nonce);
-        }
-    }
+    queue.settle_batch(&outcomes)?;
+    tracing::info!(
+        scores = outcomes.len(),
+        block,
+        latency_ms = started.elapsed().as_millis() as u64,
+        "batch settled"
+    );
     Ok(())
+}
+
+/// The outcome of each attestation of a batch that landed after block `from`, from the
+/// contract's `ScoreAccepted` / `ScoreRefused` events with the batch's signer and nonces.
+async fn landed_outcomes(
+    oracle: &Oracle,
+    batch: &AttestationBatch,
+    from: u32,
+) -> Result<Vec<Result<(), ScoreError>>> {
+    let mut found: BTreeMap<u64, Result<(), ScoreError>> = BTreeMap::new();
+    let (best, _) = oracle.node.best_block().await?;
+    for number in from..=best {
+        let Some(hash) = oracle.node.block_hash(number).await? else { continue };
+        for raw in oracle.node.contract_events_at(hash).await? {
+            if raw.contract != oracle.scores.address {
+                continue;
+            }
+            match EhrEvent::decode(&raw)? {
+                Some(EhrEvent::ScoreAccepted(e)) if e.signer == batch.signer => {
+                    found.insert(e.nonce, Ok(()));
+                }
+                Some(EhrEvent::ScoreRefused(e)) if e.signer == batch.signer => {
+                    found.insert(e.nonce, Err(e.reason));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(batch
+        .attestations
+        .iter()
+        .map(|a| found.remove(&a.nonce).unwrap_or(Err(ScoreError::StaleNonce)))
+        .collect())
+}
+
+/// Works the records that are due: consent, audited request, fetch, score; then signs the
+/// pass's scores as one batch (in flight) and settles it. Whether anything was done.
+async fn work(oracle: &Oracle, queue: &mut Queue) -> Result<bool> {
+    let due = queue.due(now_ms(), MAX_BATCH)?;
+    if due.is_empty() {
+        return Ok(false);
+    }
+    let me = oracle.account_id();
+    let mut groups: BTreeMap<(AccountId, u8), Vec<Item>> = BTreeMap::new();
+    for item in due {
+        groups.entry((item.patient, item.category as u8)).or_default().push(item);
+    }
+    let mut scored = Vec::new();
+    for ((patient, _), items) in groups {
+        let category = items[0].category;
+        let decision =
+            oracle.node.access_decision(&oracle.records, &patient, &me, category, AccessMode::Read).await?;
+        let requested = match decision {
+            // Free to ask again later; the first attempt is on chain as a denied request.
+            AccessDecision::Denied(reason) if items.iter().all(|i| i.attempts > 0) => {
+                Err(ReadError::NoConsent(reason))
+            }
+            _ => oracle.request_access(&patient, category).await?,
+        };
+        if let Err(denied) = requested {
+            for item in &items {
+                let abandoned = queue.retry_later(item, now_ms(), &denied.to_string())?;
+                tracing::info!(record = record_tag(item), abandoned, "waiting: {denied}");
+            }
+            continue;
+        }
+        for item in items {
+            let record = oracle.record(&patient, item.record_id).await?;
+            let document = match oracle.fetch_document(&patient, &record).await {
+                Ok(document) => document,
+                Err(ReadError::Unavailable(err)) => return Err(err),
+                Err(err @ (ReadError::NotUploaded | ReadError::Refused(_) | ReadError::NoConsent(_))) => {
+                    let abandoned = queue.retry_later(&item, now_ms(), &err.to_string())?;
+                    tracing::info!(record = record_tag(&item), abandoned, "waiting: {err}");
+                    continue;
+                }
+                Err(err @ (ReadError::Erased | ReadError::Altered(_))) => {
+                    queue.finish(&item, Outcome::Skipped, &err.to_string())?;
+                    tracing::warn!(record = record_tag(&item), "not scored: {err}");
+                    continue;
+                }
+            };
+            kill_point("after-read");
+            match oracle.score_document(&document, record.content_hash) {
+                Ok(score) => scored.push((item, score)),
+                Err(err) => {
+                    queue.finish(&item, Outcome::Skipped, &format!("{err:#}"))?;
+                    tracing::warn!(record = record_tag(&item), "not scored: {err:#}");
+                }
+            }
+        }
+    }
+    if scored.is_empty() {
+        return Ok(true);
+    }
+    let first = queue.next_nonces(scored.len())?;
+    let mut attestations = Vec::new();
+    let mut members = Vec::new();
+    for (offset, (item, score)) in scored.iter().enumerate() {
+        let nonce = first + offset as u64;
+        attestations.push(oracle.attestation(item.patient, score, nonce));
+        members.push((item.patient, item.record_id));
+        tracing::info!(record = record_tag(item), nonce, "scored and signed");
+    }
+    let last = first + scored.len() as u64 - 1;
+    queue.sign_batch(&oracle.sign(attestations), &members, last)?;
+    kill_point("after-sign");
+    settle_inflight(oracle, queue).await?;
+    Ok(true)
 }
