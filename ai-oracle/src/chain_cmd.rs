@@ -179,19 +179,19 @@ pub async fn run(
     options: ScoreOptions,
     run: RunOptions,
 ) -> Result<()> {
-    // The node may be down when the operator starts: the same bounded backoff as in the loop.
+    // The node may be down when the operator starts: the same retry policy as in the loop.
+    let mut retries = backon::BackoffBuilder::build(node::retry_policy(run.max_retries));
     let mut failures = 0u32;
     let mut oracle = loop {
         match connect(&chain, &oracle_args, &options).await {
             Ok(oracle) => break oracle,
             Err(err) => {
                 failures = failures.saturating_add(1);
-                if failures > run.max_retries {
+                let Some(backoff) = retries.next() else {
                     return Err(
                         err.context(format!("giving up after {} consecutive failures", run.max_retries))
                     );
-                }
-                let backoff = node::backoff(failures);
+                };
                 tracing::warn!(
                     attempt = failures,
                     max = run.max_retries,

@@ -12,6 +12,8 @@
 pub mod attest;
 pub mod fhir;
 pub mod framingham;
+#[cfg(feature = "node")]
+pub mod metrics;
 pub mod model;
 #[cfg(feature = "node")]
 pub mod node;

@@ -139,9 +139,84 @@ enum Command {
         #[arg(long)]
         until_block: Option<u32>,
         /// Log as JSON lines instead of text.
-        #[arg(long)]
+        #[arg(long, env = "EHR_ORACLE_LOG_JSON")]
         log_json: bool,
+        /// Serve Prometheus `/metrics` and `/health` here (e.g. 127.0.0.1:9615).
+        #[arg(long, env = "EHR_ORACLE_METRICS_LISTEN")]
+        metrics_listen: Option<std::net::SocketAddr>,
+        /// A TOML file of these settings (keys as the long options, with `_` for `-`; secrets
+        /// such as the oracle account stay in the environment). The command line and the
+        /// environment override it.
+        #[arg(long, env = "EHR_ORACLE_CONFIG")]
+        config: Option<PathBuf>,
     },
+}
+
+/// The settings `run --config FILE` may hold.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunFile {
+    node: Option<String>,
+    deployment: Option<PathBuf>,
+    artifacts: Option<PathBuf>,
+    key: Option<PathBuf>,
+    encryption_key: Option<PathBuf>,
+    vault: Option<String>,
+    model: Option<String>,
+    state: Option<PathBuf>,
+    poll_ms: Option<u64>,
+    max_retries: Option<u32>,
+    log_json: Option<bool>,
+    metrics_listen: Option<std::net::SocketAddr>,
+}
+
+/// Fills the `run` settings left at their defaults from `--config FILE`: the command line and
+/// the environment win over the file, the file over the defaults.
+fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<()> {
+    let Command::Run {
+        chain,
+        oracle,
+        options,
+        state,
+        poll_ms,
+        max_retries,
+        log_json,
+        metrics_listen,
+        config,
+        ..
+    } = &mut cli.command
+    else {
+        return Ok(());
+    };
+    let Some(path) = config else { return Ok(()) };
+    let text =
+        std::fs::read_to_string(&*path).with_context(|| format!("reading --config {}", path.display()))?;
+    let file: RunFile = toml::from_str(&text).with_context(|| format!("--config {}", path.display()))?;
+    let run = matches.subcommand_matches("run").context("run's arguments")?;
+    let unset =
+        |id: &str| matches!(run.value_source(id), None | Some(clap::parser::ValueSource::DefaultValue));
+    macro_rules! fill {
+        ($id:literal, $field:expr, $value:expr) => {
+            if let Some(value) = $value {
+                if unset($id) {
+                    $field = value;
+                }
+            }
+        };
+    }
+    fill!("node", chain.node, file.node);
+    fill!("deployment", chain.deployment, file.deployment);
+    fill!("artifacts", chain.artifacts, file.artifacts);
+    fill!("key", oracle.key, file.key);
+    fill!("encryption_key", oracle.encryption_key, file.encryption_key);
+    fill!("vault", oracle.vault, file.vault);
+    fill!("model", options.model, file.model);
+    fill!("state", *state, file.state);
+    fill!("poll_ms", *poll_ms, file.poll_ms);
+    fill!("max_retries", *max_retries, file.max_retries);
+    fill!("log_json", *log_json, file.log_json);
+    fill!("metrics_listen", *metrics_listen, file.metrics_listen.map(Some));
+    Ok(())
 }
 
 /// Where the chain and the deployed suite are.
@@ -203,7 +278,13 @@ struct ScoreReport<'a> {
 }
 
 fn main() {
-    if let Err(err) = run(Cli::parse()) {
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let parsed = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).map_err(anyhow::Error::from);
+    let result = parsed.and_then(|mut cli| {
+        apply_config(&mut cli, &matches)?;
+        run(cli)
+    });
+    if let Err(err) = result {
         eprintln!("error: {err:#}");
         std::process::exit(1);
     }
@@ -266,7 +347,18 @@ fn run(cli: Cli) -> Result<()> {
         Command::Post { patient, record, chain, oracle, options } => {
             runtime()?.block_on(chain_cmd::post(patient, record, chain, oracle, options))?
         }
-        Command::Run { chain, oracle, options, state, poll_ms, max_retries, until_block, log_json } => {
+        Command::Run {
+            chain,
+            oracle,
+            options,
+            state,
+            poll_ms,
+            max_retries,
+            until_block,
+            log_json,
+            metrics_listen,
+            ..
+        } => {
             let filter =
                 tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
             if log_json {
@@ -283,6 +375,7 @@ fn run(cli: Cli) -> Result<()> {
                 poll: std::time::Duration::from_millis(poll_ms),
                 max_retries,
                 until_block,
+                metrics_listen,
             };
             runtime()?.block_on(chain_cmd::run(chain, oracle, options, run))?
         }

@@ -38,6 +38,7 @@ use ink::scale::{Decode, Encode};
 use crate::{
     attest::{self, OracleKey},
     fhir::{self, ExtractOptions},
+    metrics::Metrics,
     model::RiskModel,
     queue::{Item, Outcome, Queue},
 };
@@ -312,11 +313,41 @@ pub struct RunOptions {
     /// Stop once this block has been followed and nothing is due (tests, catch-up jobs);
     /// `None` runs forever.
     pub until_block: Option<u32>,
+    /// Where to serve `/metrics` and `/health`, if anywhere.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
-/// The wait after the `failures`-th consecutive failure: 1 s, 2 s, 4 s, … at most 30 s.
-pub fn backoff(failures: u32) -> Duration {
-    Duration::from_millis(500u64.saturating_mul(1 << failures.min(6))).min(Duration::from_secs(30))
+/// The retry policy for node and vault failures (`backon`): 1 s, 2 s, 4 s … at most 30 s
+/// between attempts, at most `max_retries` retries.
+pub fn retry_policy(max_retries: u32) -> backon::ExponentialBuilder {
+    backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_secs(1))
+        .with_max_delay(Duration::from_secs(30))
+        .with_factor(2.0)
+        .with_max_times(max_retries as usize)
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Where the crash tests stop the process (`AI_ORACLE_KILL_AT`).
@@ -332,7 +363,9 @@ fn record_tag(item: &Item) -> String {
     format!("{}#{}", short_hex(&item.content_hash), item.record_id)
 }
 
-/// Runs the oracle until `until_block` (or forever), resuming from the queue.
+/// Runs the oracle until `until_block` (or forever, or SIGTERM), resuming from the queue. On
+/// SIGTERM the pass in progress is abandoned at its next await: every change is already
+/// committed, and a signed batch stays in flight for the next start.
 pub async fn run(oracle: &mut Oracle, options: &RunOptions) -> Result<()> {
     let mut queue = Queue::open(
         &options.state,
@@ -340,19 +373,38 @@ pub async fn run(oracle: &mut Oracle, options: &RunOptions) -> Result<()> {
         &oracle.deployment.risk_scores.address,
         oracle.deployment.deployed_at_block,
     )?;
+    let metrics = std::sync::Arc::new(Metrics::new());
+    if let Some(listen) = options.metrics_listen {
+        let addr = crate::metrics::serve(listen, metrics.clone()).await?;
+        tracing::info!(%addr, "metrics on http://{addr}/metrics, health on http://{addr}/health");
+    }
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    let policy = retry_policy(options.max_retries);
+    let mut retries = backon::BackoffBuilder::build(policy);
     let mut failures = 0u32;
     loop {
         let step = async {
             let signer = oracle.signer_info().await?.map(|s| s.last_nonce).unwrap_or(0);
             queue.raise_nonce(signer)?;
-            settle_inflight(oracle, &mut queue).await?;
-            let followed = follow(oracle, &mut queue, options.until_block).await?;
-            let worked = work(oracle, &mut queue).await?;
+            settle_inflight(oracle, &mut queue, &metrics).await?;
+            let followed = follow(oracle, &mut queue, options.until_block, &metrics).await?;
+            let worked = work(oracle, &mut queue, &metrics).await?;
+            metrics.pending.set(queue.counts()?.pending as i64);
             Ok::<_, anyhow::Error>((followed, worked))
         };
-        match step.await {
+        let outcome = tokio::select! {
+            _ = &mut shutdown => None,
+            outcome = step => Some(outcome),
+        };
+        let Some(outcome) = outcome else {
+            tracing::info!("SIGTERM: stopping; the queue and any signed batch resume at the next start");
+            return Ok(());
+        };
+        match outcome {
             Ok((followed, worked)) => {
                 failures = 0;
+                retries = backon::BackoffBuilder::build(policy);
                 let caught_up =
                     options.until_block.is_some_and(|until| queue.last_block().is_ok_and(|b| b >= until));
                 if caught_up && !worked && queue.due(now_ms(), 1)?.is_empty() {
@@ -366,17 +418,22 @@ pub async fn run(oracle: &mut Oracle, options: &RunOptions) -> Result<()> {
                     return Ok(());
                 }
                 if !followed && !worked {
-                    tokio::time::sleep(options.poll).await;
+                    tokio::select! {
+                        _ = &mut shutdown => {
+                            tracing::info!("SIGTERM: stopping between passes");
+                            return Ok(());
+                        }
+                        _ = tokio::time::sleep(options.poll) => {}
+                    }
                 }
             }
             Err(err) => {
                 failures = failures.saturating_add(1);
-                if failures > options.max_retries {
+                let Some(wait) = retries.next() else {
                     return Err(
                         err.context(format!("giving up after {} consecutive failures", options.max_retries))
                     );
-                }
-                let wait = backoff(failures);
+                };
                 tracing::warn!(
                     attempt = failures,
                     max = options.max_retries,
@@ -394,7 +451,7 @@ pub async fn run(oracle: &mut Oracle, options: &RunOptions) -> Result<()> {
 
 /// Queues the records of the blocks after the cursor up to the best block (or `until`);
 /// whether any block was followed.
-async fn follow(oracle: &Oracle, queue: &mut Queue, until: Option<u32>) -> Result<bool> {
+async fn follow(oracle: &Oracle, queue: &mut Queue, until: Option<u32>, metrics: &Metrics) -> Result<bool> {
     let (best, _) = oracle.node.best_block().await?;
     let last = until.map_or(best, |until| best.min(until));
     let mut followed = false;
@@ -417,6 +474,8 @@ async fn follow(oracle: &Oracle, queue: &mut Queue, until: Option<u32>) -> Resul
             }
         }
         queue.enqueue_block(number, &items)?;
+        metrics.seen.inc_by(items.len() as u64);
+        metrics.last_block.set(i64::from(number));
         if !items.is_empty() {
             tracing::info!(block = number, records = items.len(), "queued");
         }
@@ -428,7 +487,7 @@ async fn follow(oracle: &Oracle, queue: &mut Queue, until: Option<u32>) -> Resul
 /// Settles the batch in flight, if any: if it landed before a restart (the signer's nonce on
 /// chain has reached it), its outcomes are read from the blocks after its submission;
 /// otherwise it is submitted exactly as signed.
-async fn settle_inflight(oracle: &Oracle, queue: &mut Queue) -> Result<()> {
+async fn settle_inflight(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) -> Result<()> {
     let Some(inflight) = queue.inflight()? else { return Ok(()) };
     let (batch, _) = <(AttestationBatch, Signature)>::decode(&mut &inflight.call[..])
         .map_err(|e| anyhow!("the signed batch in flight does not decode: {e}"))?;
@@ -450,13 +509,21 @@ async fn settle_inflight(oracle: &Oracle, queue: &mut Queue) -> Result<()> {
     let mut outcomes = Vec::new();
     for ((member, attestation), result) in inflight.members.iter().zip(&batch.attestations).zip(results) {
         let (outcome, reason) = match result {
-            Ok(()) => (Outcome::Scored, String::new()),
-            Err(err) => (Outcome::Refused, format!("{err:?}")),
+            Ok(()) => {
+                metrics.scored.inc();
+                (Outcome::Scored, String::new())
+            }
+            Err(err) => {
+                let reason = format!("{err:?}");
+                Metrics::count(&metrics.refused, &reason);
+                (Outcome::Refused, reason)
+            }
         };
         tracing::info!(nonce = attestation.nonce, ?outcome, reason, "settled");
         outcomes.push((*member, outcome, reason));
     }
     queue.settle_batch(&outcomes)?;
+    metrics.batch_latency.observe(started.elapsed().as_secs_f64());
     tracing::info!(
         scores = outcomes.len(),
         block,
@@ -501,7 +568,7 @@ async fn landed_outcomes(
 
 /// Works the records that are due: consent, audited request, fetch, score; then signs the
 /// pass's scores as one batch (in flight) and settles it. Whether anything was done.
-async fn work(oracle: &Oracle, queue: &mut Queue) -> Result<bool> {
+async fn work(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) -> Result<bool> {
     let due = queue.due(now_ms(), MAX_BATCH)?;
     if due.is_empty() {
         return Ok(false);
@@ -525,6 +592,7 @@ async fn work(oracle: &Oracle, queue: &mut Queue) -> Result<bool> {
         };
         if let Err(denied) = requested {
             for item in &items {
+                Metrics::count(&metrics.waiting, "no consent");
                 let abandoned = queue.retry_later(item, now_ms(), &denied.to_string())?;
                 tracing::info!(record = record_tag(item), abandoned, "waiting: {denied}");
             }
@@ -536,6 +604,12 @@ async fn work(oracle: &Oracle, queue: &mut Queue) -> Result<bool> {
                 Ok(document) => document,
                 Err(ReadError::Unavailable(err)) => return Err(err),
                 Err(err @ (ReadError::NotUploaded | ReadError::Refused(_) | ReadError::NoConsent(_))) => {
+                    let label = match &err {
+                        ReadError::NotUploaded => "document not in the vault",
+                        ReadError::NoConsent(_) => "no consent",
+                        _ => "vault refused",
+                    };
+                    Metrics::count(&metrics.waiting, label);
                     let abandoned = queue.retry_later(&item, now_ms(), &err.to_string())?;
                     tracing::info!(record = record_tag(&item), abandoned, "waiting: {err}");
                     continue;
@@ -571,6 +645,6 @@ async fn work(oracle: &Oracle, queue: &mut Queue) -> Result<bool> {
     let last = first + scored.len() as u64 - 1;
     queue.sign_batch(&oracle.sign(attestations), &members, last)?;
     kill_point("after-sign");
-    settle_inflight(oracle, queue).await?;
+    settle_inflight(oracle, queue, metrics).await?;
     Ok(true)
 }

@@ -150,3 +150,33 @@ fn models_lists_ids_and_hashes() {
         "{out}"
     );
 }
+
+#[test]
+fn run_reads_a_toml_config_that_the_command_line_overrides() {
+    let dir = std::env::temp_dir().join(format!("ai-oracle-config-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("oracle.toml");
+    std::fs::write(&config, "nodes = \"ws://x\"\n").unwrap();
+    let (ok, _, err) = oracle(&["run", "--config", config.to_str().unwrap()]);
+    assert!(!ok && err.contains("unknown field `nodes`"), "{err}");
+    // The file's settings apply: no retries, and a deployment file that is not there.
+    let missing = dir.join("missing.json");
+    std::fs::write(
+        &config,
+        format!(
+            "max_retries = 0\ndeployment = {:?}\nnode = \"ws://127.0.0.1:1\"\n",
+            missing.display().to_string()
+        ),
+    )
+    .unwrap();
+    let (ok, _, err) = oracle(&["run", "--config", config.to_str().unwrap()]);
+    assert!(
+        !ok && err.contains("giving up after 0 consecutive failures") && err.contains("missing.json"),
+        "{err}"
+    );
+    // The command line wins over the file.
+    let (ok, _, err) = oracle(&["run", "--config", config.to_str().unwrap(), "--max-retries", "1"]);
+    assert!(!ok && err.contains("giving up after 1 consecutive failures"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

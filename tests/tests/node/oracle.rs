@@ -407,3 +407,96 @@ async fn run_mode_retries_a_down_node_with_backoff_then_gives_up() {
     assert_eq!(out.matches("retrying").count(), 2, "{out}");
     assert!(started.elapsed() >= Duration::from_secs(3), "backoff of 1 s then 2 s");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_mode_serves_metrics_and_stops_on_sigterm() {
+    let dir = work_dir("oracle-metrics");
+    let (s, vault) = deployed_by_cli(&dir).await;
+    let c = &s.cast;
+    let p = session(&s, &dir, &vault, &c.patient).await;
+    register(&s, &p, true).await;
+    upload(&p, &document(1)).await;
+    let url = s.dev_node.url().to_string();
+    let log = "run-metrics.log";
+    let out = std::fs::File::create(dir.join(log)).unwrap();
+    let mut child = Running(
+        Command::new(oracle_bin())
+            .args([
+                "run",
+                "--node",
+                &url,
+                "--vault",
+                &vault.url,
+                "--state",
+                "state.sqlite3",
+                "--poll-ms",
+                "200",
+            ])
+            .args(["--metrics-listen", "127.0.0.1:0"])
+            .current_dir(&dir)
+            .env("EHR_ARTIFACTS_DIR", ehr_sandbox::artifacts_dir())
+            .stdout(Stdio::from(out.try_clone().unwrap()))
+            .stderr(Stdio::from(out))
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let addr = loop {
+        let text = read(&dir, log);
+        if let Some(at) = text.find("metrics on http://") {
+            let rest = &text[at + "metrics on http://".len()..];
+            break rest[..rest.find('/').unwrap()].to_string();
+        }
+        assert!(Instant::now() < deadline, "no metrics address:\n{text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let get = |path: &str| ureq::get(&format!("http://{addr}{path}")).call().unwrap().into_string().unwrap();
+    // The counters move as the oracle works: one record scored, then a second.
+    let wait_for = |needle: &'static str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let metrics = get("/metrics");
+            if metrics.contains(needle) {
+                return metrics;
+            }
+            assert!(Instant::now() < deadline, "{needle} never appeared:\n{metrics}\n{}", read(&dir, log));
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let metrics = wait_for("oracle_records_scored_total 1");
+    assert!(
+        metrics.contains("oracle_records_seen_total 1")
+            && metrics.contains("oracle_batch_latency_seconds_count 1"),
+        "{metrics}"
+    );
+    assert!(get("/health").contains("\"status\":\"ok\""));
+    upload(&p, &document(2)).await;
+    let metrics = wait_for("oracle_records_scored_total 2");
+    assert!(metrics.contains("oracle_last_block"), "{metrics}");
+    assert!(!metrics.contains(&ehr_client::ss58(&p.account)), "no patient in the metrics");
+
+    // SIGTERM: the daemon stops cleanly.
+    let status = Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "did not stop on SIGTERM:\n{}", read(&dir, log));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let text = read(&dir, log);
+    assert!(status.success() && text.contains("SIGTERM"), "{status:?}\n{text}");
+    assert!(!text.contains(&ehr_client::ss58(&p.account)), "no patient account in the daemon's log:\n{text}");
+}
+
+/// A child process killed and reaped when dropped (a failing test leaves none behind).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
