@@ -256,7 +256,9 @@ struct ScoreOptions {
     /// Model id (see `ai-oracle models`).
     #[arg(long, default_value = ai_oracle::pce::PooledCohortEquations::ID)]
     model: String,
-    /// Score as of this date (YYYY-MM-DD); default: the date of the newest required input.
+    /// Score as of this date (YYYY-MM-DD): age and staleness are judged then. Default for
+    /// `post` and `run`: the scoring time; for `score` and `attest`: the date of the newest
+    /// required input.
     #[arg(long)]
     as_of: Option<NaiveDate>,
 }

@@ -202,7 +202,10 @@ impl Oracle {
     /// Extracts and scores a FHIR document, the plaintext of the envelope whose SHA-256 (the
     /// anchored hash) is `input_hash`.
     pub fn score_document(&self, document: &[u8], input_hash: ContentHash) -> Result<ScoredDocument> {
-        let extract = fhir::extract_json(document, self.options)?;
+        // Staleness is judged against the scoring time, unless a date was fixed (`--as-of`).
+        let today = chrono::DateTime::from_timestamp_millis(now_ms() as i64).map(|t| t.date_naive());
+        let options = ExtractOptions { as_of: self.options.as_of.or(today), ..self.options };
+        let extract = fhir::extract_json(document, options)?;
         let score = self.model.score(&extract.inputs)?;
         Ok(ScoredDocument { input_hash, score })
     }

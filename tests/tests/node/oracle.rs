@@ -28,9 +28,21 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
-/// A distinct, scoreable document: the sample bundle with `n` trailing newlines.
+/// The date `days` days ago, `YYYY-MM-DD`.
+fn days_ago(days: i64) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    chrono::DateTime::from_timestamp(now - days * 86_400, 0).unwrap().date_naive().to_string()
+}
+
+/// The sample bundle measured recently (the oracle judges staleness at the scoring time).
+fn recent_sample() -> Vec<u8> {
+    let text = String::from_utf8(fixture("patient-a-white-female.json")).unwrap();
+    text.replace("2024-06-10", &days_ago(20)).replace("2024-06-12", &days_ago(18)).into_bytes()
+}
+
+/// A distinct, scoreable document: the recent sample with `n` trailing newlines.
 fn document(n: usize) -> Vec<u8> {
-    let mut doc = fixture("patient-a-white-female.json");
+    let mut doc = recent_sample();
     doc.extend(std::iter::repeat_n(b'\n', n));
     doc
 }
@@ -136,8 +148,14 @@ async fn oracle_posts_through_the_vault_and_refuses_tampered_envelopes_and_repla
     let patient = id(&c.patient);
     let p = session(&s, &dir, &vault, &c.patient).await;
     register(&s, &p, true).await;
-    let doc = fixture("patient-a-white-female.json");
+    let doc = recent_sample();
     let envelope_hash = upload(&p, &doc).await;
+    // What the oracle should find: the model's score as of today.
+    std::fs::write(dir.join("sample.json"), &doc).unwrap();
+    let (ok, out) = oracle_cli(&dir, &["score", "sample.json", "--as-of", &days_ago(0), "--json"]);
+    assert!(ok, "{out}");
+    let expected: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let expected_ppm = expected["risk_ppm"].as_u64().unwrap() as u32;
     let start = s.node.best_block().await.unwrap().0;
 
     // The oracle requests (audited), fetches, decrypts, scores, signs and posts.
@@ -165,10 +183,11 @@ async fn oracle_posts_through_the_vault_and_refuses_tampered_envelopes_and_repla
         s.query(&s.scores, &c.patient, "latest_score", (patient, model_hash)).await.value;
     let stored = stored.unwrap().expect("a stored score");
     assert_eq!(
-        (stored.risk_ppm, stored.band, stored.input_hash, stored.nonce),
-        (20_544, ScoreBand::Low, envelope_hash, 1),
-        "the score's input is the anchored envelope"
+        (stored.risk_ppm, stored.input_hash, stored.nonce),
+        (expected_ppm, envelope_hash, 1),
+        "the score is today's, of the anchored envelope"
     );
+    assert_ne!(expected_ppm, 20_544, "age is judged at the scoring time, not at the measurement");
 
     // An envelope altered in the vault's store is refused by its hash, never scored.
     let upload2 = upload(&p, &document(1)).await;
