@@ -210,11 +210,10 @@ impl Oracle {
         Ok(ScoredDocument { input_hash, score })
     }
 
-    /// `patient`'s record `id`, read as the patient (records are public chain state).
-    pub async fn record(&self, patient: &AccountId, id: RecordId) -> Result<Record> {
-        let record: Result<Record, RecordsError> =
-            self.node.dry_run(&self.records, patient, "record", &(*patient, id)).await?.value;
-        record.map_err(|e| anyhow!("record {id}: {e:?}"))
+    /// `patient`'s record `id`, read as the patient (records are public chain state): `Err`
+    /// when the node cannot be asked, `Ok(Err)` with the contract's answer otherwise.
+    pub async fn record(&self, patient: &AccountId, id: RecordId) -> Result<Result<Record, RecordsError>> {
+        Ok(self.node.dry_run(&self.records, patient, "record", &(*patient, id)).await?.value)
     }
 
     /// The oracle's audited request for `patient`'s `category` records: `Ok(())` when granted;
@@ -280,7 +279,7 @@ impl Oracle {
     /// `ai-oracle post`: reads `patient`'s record `id` through the vault (an audited request
     /// first), scores it, signs it with the signer's next nonce and submits it.
     pub async fn post(&self, patient: AccountId, id: RecordId) -> Result<Submitted<BatchResult>> {
-        let record = self.record(&patient, id).await?;
+        let record = self.record(&patient, id).await?.map_err(|e| anyhow!("record {id}: {e:?}"))?;
         if let Err(denied) = self.request_access(&patient, record.category).await? {
             bail!("patient {} has not let the oracle read record {id}: {denied} (the denied request is on chain)", ss58(&patient));
         }
@@ -487,48 +486,75 @@ async fn follow(oracle: &Oracle, queue: &mut Queue, until: Option<u32>, metrics:
     Ok(followed)
 }
 
-/// Settles the batch in flight, if any: if it landed before a restart (the signer's nonce on
-/// chain has reached it), its outcomes are read from the blocks after its submission;
-/// otherwise it is submitted exactly as signed.
+/// Settles the batch in flight, if any.
+///
+/// - Never sent (the process stopped between signing and submitting): its records are queued
+///   again, to be signed with fresh nonces.
+/// - Landed (its events are in the blocks after its first submission): each attestation ends as
+///   its `ScoreAccepted` / `ScoreRefused` says.
+/// - Not landed (yet): the identical signed batch is submitted again; the contract's nonces make
+///   a second copy harmless, and its events are read the same way.
+///
+/// An attestation with no event (its nonce taken by another submission of the same key) goes
+/// back to the queue; so does a batch the contract refuses as a whole for good (a retired or
+/// unknown signer), while a passing refusal (`RecordsUnavailable`) is retried.
 async fn settle_inflight(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) -> Result<()> {
     let Some(inflight) = queue.inflight()? else { return Ok(()) };
     let (batch, _) = <(AttestationBatch, Signature)>::decode(&mut &inflight.call[..])
         .map_err(|e| anyhow!("the signed batch in flight does not decode: {e}"))?;
-    let last_nonce = batch.attestations.last().map_or(0, |a| a.nonce);
-    let on_chain = oracle.signer_info().await?.map_or(0, |s| s.last_nonce);
+    let Some(from) = inflight.submitted_after else {
+        queue.settle_batch(&[], &inflight.members)?;
+        tracing::info!(records = inflight.members.len(), "the signed batch was never sent; queued again");
+        return Ok(());
+    };
     let started = Instant::now();
-    let (results, block) = if on_chain >= last_nonce {
-        let from = inflight.submitted_after.unwrap_or(oracle.deployment.deployed_at_block);
-        (landed_outcomes(oracle, &batch, from).await?, None)
-    } else {
-        queue.submitting(oracle.node.best_block().await?.0)?;
+    let mut found = landed_outcomes(oracle, &batch, from).await?;
+    let mut block = None;
+    if found.iter().all(Option::is_none) {
         let (_, submitted) = oracle.submit_signed(&inflight.call).await?;
         kill_point("after-submit");
-        match submitted.value() {
-            Ok(results) => (results.clone(), submitted.included.as_ref().map(|i| i.block_number)),
-            Err(err) => bail!("the signed batch was refused as a whole: {err:?}"),
+        match (&submitted.included, submitted.value()) {
+            (Some(included), _) => block = Some(included.block_number),
+            (None, Err(ScoreError::RecordsUnavailable)) => {
+                bail!("the records contract is unavailable; retrying")
+            }
+            (None, refusal) => {
+                tracing::warn!(
+                    ?refusal,
+                    "the signed batch is refused as a whole; its records are queued again"
+                );
+                queue.settle_batch(&[], &inflight.members)?;
+                return Ok(());
+            }
         }
-    };
-    let mut outcomes = Vec::new();
-    for ((member, attestation), result) in inflight.members.iter().zip(&batch.attestations).zip(results) {
+        found = landed_outcomes(oracle, &batch, from).await?;
+    }
+    let mut settled = Vec::new();
+    let mut requeued = Vec::new();
+    for ((member, attestation), result) in inflight.members.iter().zip(&batch.attestations).zip(found) {
         let (outcome, reason) = match result {
-            Ok(()) => {
+            Some(Ok(())) => {
                 metrics.scored.inc();
                 (Outcome::Scored, String::new())
             }
-            Err(err) => {
+            Some(Err(err)) => {
                 let reason = format!("{err:?}");
                 Metrics::count(&metrics.refused, &reason);
                 (Outcome::Refused, reason)
             }
+            None => {
+                tracing::warn!(nonce = attestation.nonce, "no outcome on chain (nonce taken); queued again");
+                requeued.push(*member);
+                continue;
+            }
         };
         tracing::info!(nonce = attestation.nonce, ?outcome, reason, "settled");
-        outcomes.push((*member, outcome, reason));
+        settled.push((*member, outcome, reason));
     }
-    queue.settle_batch(&outcomes)?;
+    queue.settle_batch(&settled, &requeued)?;
     metrics.batch_latency.observe(started.elapsed().as_secs_f64());
     tracing::info!(
-        scores = outcomes.len(),
+        scores = settled.len(),
         block,
         latency_ms = started.elapsed().as_millis() as u64,
         "batch settled"
@@ -536,16 +562,18 @@ async fn settle_inflight(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) 
     Ok(())
 }
 
-/// The outcome of each attestation of a batch that landed after block `from`, from the
-/// contract's `ScoreAccepted` / `ScoreRefused` events with the batch's signer and nonces.
+/// The outcome on chain of each attestation of `batch` in the blocks after `from`: the
+/// contract's `ScoreAccepted` (matching signer, nonce, patient, model and input) or
+/// `ScoreRefused` (signer, nonce); `None` where there is neither.
 async fn landed_outcomes(
     oracle: &Oracle,
     batch: &AttestationBatch,
     from: u32,
-) -> Result<Vec<Result<(), ScoreError>>> {
+) -> Result<Vec<Option<Result<(), ScoreError>>>> {
     let mut found: BTreeMap<u64, Result<(), ScoreError>> = BTreeMap::new();
+    let ours: BTreeMap<u64, &ScoreAttestation> = batch.attestations.iter().map(|a| (a.nonce, a)).collect();
     let (best, _) = oracle.node.best_block().await?;
-    for number in from..=best {
+    for number in from.saturating_add(1)..=best {
         let Some(hash) = oracle.node.block_hash(number).await? else { continue };
         for raw in oracle.node.contract_events_at(hash).await? {
             if raw.contract != oracle.scores.address {
@@ -553,20 +581,23 @@ async fn landed_outcomes(
             }
             match EhrEvent::decode(&raw)? {
                 Some(EhrEvent::ScoreAccepted(e)) if e.signer == batch.signer => {
-                    found.insert(e.nonce, Ok(()));
+                    let matches = ours.get(&e.nonce).is_some_and(|a| {
+                        a.patient == e.patient && a.input_hash == e.input_hash && a.model_hash == e.model_hash
+                    });
+                    if matches {
+                        found.insert(e.nonce, Ok(()));
+                    }
                 }
-                Some(EhrEvent::ScoreRefused(e)) if e.signer == batch.signer => {
+                Some(EhrEvent::ScoreRefused(e))
+                    if e.signer == batch.signer && ours.contains_key(&e.nonce) =>
+                {
                     found.insert(e.nonce, Err(e.reason));
                 }
                 _ => {}
             }
         }
     }
-    Ok(batch
-        .attestations
-        .iter()
-        .map(|a| found.remove(&a.nonce).unwrap_or(Err(ScoreError::StaleNonce)))
-        .collect())
+    Ok(batch.attestations.iter().map(|a| found.remove(&a.nonce)).collect())
 }
 
 /// Works the records that are due: consent, audited request, fetch, score; then signs the
@@ -577,32 +608,41 @@ async fn work(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) -> Result<b
         return Ok(false);
     }
     let me = oracle.account_id();
-    let mut groups: BTreeMap<(AccountId, u8), Vec<Item>> = BTreeMap::new();
-    for item in due {
-        groups.entry((item.patient, item.category as u8)).or_default().push(item);
+    // Grouped by (patient, category) for one audited request each; signed in the queue's
+    // order (oldest record first), so a patient's newest record gets the highest nonce.
+    let mut groups: BTreeMap<(AccountId, u8), Vec<(usize, Item)>> = BTreeMap::new();
+    for (order, item) in due.into_iter().enumerate() {
+        groups.entry((item.patient, item.category as u8)).or_default().push((order, item));
     }
     let mut scored = Vec::new();
     for ((patient, _), items) in groups {
-        let category = items[0].category;
+        let category = items[0].1.category;
         let decision =
             oracle.node.access_decision(&oracle.records, &patient, &me, category, AccessMode::Read).await?;
         let requested = match decision {
             // Free to ask again later; the first attempt is on chain as a denied request.
-            AccessDecision::Denied(reason) if items.iter().all(|i| i.attempts > 0) => {
+            AccessDecision::Denied(reason) if items.iter().all(|(_, i)| i.attempts > 0) => {
                 Err(ReadError::NoConsent(reason))
             }
             _ => oracle.request_access(&patient, category).await?,
         };
         if let Err(denied) = requested {
-            for item in &items {
+            for (_, item) in &items {
                 Metrics::count(&metrics.waiting, "no consent");
                 let abandoned = queue.retry_later(item, now_ms(), &denied.to_string())?;
                 tracing::info!(record = record_tag(item), abandoned, "waiting: {denied}");
             }
             continue;
         }
-        for item in items {
-            let record = oracle.record(&patient, item.record_id).await?;
+        for (order, item) in items {
+            let record = match oracle.record(&patient, item.record_id).await? {
+                Ok(record) => record,
+                Err(err) => {
+                    queue.finish(&item, Outcome::Skipped, &format!("{err:?}"))?;
+                    tracing::warn!(record = record_tag(&item), "not scored: {err:?}");
+                    continue;
+                }
+            };
             let document = match oracle.fetch_document(&patient, &record).await {
                 Ok(document) => document,
                 Err(ReadError::Unavailable(err)) => return Err(err),
@@ -625,7 +665,7 @@ async fn work(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) -> Result<b
             };
             kill_point("after-read");
             match oracle.score_document(&document, record.content_hash) {
-                Ok(score) => scored.push((item, score)),
+                Ok(score) => scored.push((order, item, score)),
                 Err(err) => {
                     queue.finish(&item, Outcome::Skipped, &format!("{err:#}"))?;
                     tracing::warn!(record = record_tag(&item), "not scored: {err:#}");
@@ -636,10 +676,11 @@ async fn work(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) -> Result<b
     if scored.is_empty() {
         return Ok(true);
     }
+    scored.sort_by_key(|(order, _, _)| *order);
     let first = queue.next_nonces(scored.len())?;
     let mut attestations = Vec::new();
     let mut members = Vec::new();
-    for (offset, (item, score)) in scored.iter().enumerate() {
+    for (offset, (_, item, score)) in scored.iter().enumerate() {
         let nonce = first + offset as u64;
         attestations.push(oracle.attestation(item.patient, score, nonce));
         members.push((item.patient, item.record_id));
@@ -648,6 +689,7 @@ async fn work(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) -> Result<b
     let last = first + scored.len() as u64 - 1;
     queue.sign_batch(&oracle.sign(attestations), &members, last)?;
     kill_point("after-sign");
+    queue.submitting(oracle.node.best_block().await?.0)?;
     settle_inflight(oracle, queue, metrics).await?;
     Ok(true)
 }

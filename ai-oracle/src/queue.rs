@@ -7,9 +7,11 @@
 //!   (exponential, [`RETRY_BASE_MS`] doubling up to [`RETRY_MAX_MS`], at most
 //!   [`MAX_ATTEMPTS`] attempts), then abandoned with its reason.
 //! - Nonces are allocated when a batch is signed, in the same transaction that stores the signed
-//!   batch as in flight. After a crash the in-flight batch is submitted again exactly as signed
-//!   before anything else is signed: it lands once (`Ok`), or it had landed (`StaleNonce`), so no
-//!   score is lost or doubled, and nonces keep rising.
+//!   batch as in flight; the block after which it was first submitted is recorded before it is
+//!   sent. Before anything else is signed, the batch in flight is settled from the contract's
+//!   events after that block, or submitted again exactly as signed (the contract's nonces make a
+//!   second copy harmless); one never sent is queued again. So no score is lost or doubled, and
+//!   nonces keep rising.
 
 use std::path::Path;
 
@@ -278,7 +280,10 @@ impl Queue {
     /// Records that the call in flight is about to be submitted after block `best`: if it
     /// lands and the process dies before settling, its outcome is in the blocks after `best`.
     pub fn submitting(&mut self, best: u32) -> Result<()> {
-        self.db.execute("UPDATE inflight SET submitted_after = ?1 WHERE id = 1", params![best])?;
+        self.db.execute(
+            "UPDATE inflight SET submitted_after = COALESCE(submitted_after, ?1) WHERE id = 1",
+            params![best],
+        )?;
         Ok(())
     }
 
@@ -304,9 +309,20 @@ impl Queue {
         }))
     }
 
-    /// Settles the batch in flight: each member's outcome and reason, in one transaction.
-    pub fn settle_batch(&mut self, outcomes: &[((AccountId, RecordId), Outcome, String)]) -> Result<()> {
+    /// Settles the batch in flight, in one transaction: each settled member's outcome and
+    /// reason; the `requeued` members back to pending, due now (to be signed again).
+    pub fn settle_batch(
+        &mut self,
+        outcomes: &[((AccountId, RecordId), Outcome, String)],
+        requeued: &[(AccountId, RecordId)],
+    ) -> Result<()> {
         let tx = self.db.transaction()?;
+        for (patient, record_id) in requeued {
+            tx.execute(
+                "UPDATE records SET state = 'pending', next_try_ms = 0 WHERE patient = ?1 AND record_id = ?2",
+                params![acc(patient).as_slice(), record_id],
+            )?;
+        }
         for ((patient, record_id), outcome, reason) in outcomes {
             tx.execute(
                 "UPDATE records SET state = ?3, reason = ?4 WHERE patient = ?1 AND record_id = ?2",
@@ -381,17 +397,37 @@ mod tests {
         assert_eq!(inflight.members, vec![(item(1).patient, 1), (item(2).patient, 2)]);
         assert_eq!(inflight.submitted_after, None);
         q.submitting(9).unwrap();
-        assert_eq!(q.inflight().unwrap().unwrap().submitted_after, Some(9));
+        q.submitting(12).unwrap();
+        assert_eq!(q.inflight().unwrap().unwrap().submitted_after, Some(9), "the first submission counts");
         assert!(q.due(0, 10).unwrap().is_empty(), "signed records are not due again");
-        q.settle_batch(&[
-            ((item(1).patient, 1), Outcome::Scored, String::new()),
-            ((item(2).patient, 2), Outcome::Refused, "NoConsent".into()),
-        ])
+        q.settle_batch(
+            &[
+                ((item(1).patient, 1), Outcome::Scored, String::new()),
+                ((item(2).patient, 2), Outcome::Refused, "NoConsent".into()),
+            ],
+            &[],
+        )
         .unwrap();
         assert!(q.inflight().unwrap().is_none());
         let counts = q.counts().unwrap();
         assert_eq!((counts.scored, counts.refused, counts.pending), (1, 1, 0));
         assert!(Queue::open(&path, "0xother", "5Scores", 3).is_err(), "another chain's state is refused");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_batch_never_sent_or_partly_taken_goes_back_to_the_queue() {
+        let path = path("requeue");
+        let mut q = Queue::open(&path, "0xchain", "5Scores", 0).unwrap();
+        q.enqueue_block(1, &[item(3), item(4)]).unwrap();
+        q.sign_batch(b"call", &[(item(3).patient, 3), (item(4).patient, 4)], 2).unwrap();
+        assert!(q.due(0, 10).unwrap().is_empty());
+        q.settle_batch(&[((item(3).patient, 3), Outcome::Scored, String::new())], &[(item(4).patient, 4)])
+            .unwrap();
+        assert!(q.inflight().unwrap().is_none());
+        let due = q.due(0, 10).unwrap();
+        assert_eq!(due.iter().map(|i| i.record_id).collect::<Vec<_>>(), vec![4], "only the unsettled one");
+        assert_eq!(q.next_nonces(1).unwrap(), 3, "fresh nonces above the batch's");
         std::fs::remove_file(&path).unwrap();
     }
 
