@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks to build and test the project. Idempotent; prints nothing
 # when everything is already there.
+#
+#   scripts/setup.sh          everything the tests need (scripts/test.sh, CI)
+#   scripts/setup.sh demo     only what the main demo needs (scripts/demo.sh): the toolchain,
+#                             cargo-contract and g++; no node, no S3 test server
+#
 #   - rustup and the toolchain pinned in rust-toolchain.toml (Rust 1.86.0 with rust-src, clippy,
 #     rustfmt and the wasm32-unknown-unknown target)
 #   - cargo-contract 5.0.3 (about 11-25 minutes to build the first time)
@@ -14,6 +19,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
+
+purpose=${1:-test}
+case "$purpose" in
+    test | demo) ;;
+    *) echo "setup: unknown purpose '$purpose' (expected: test, the default, or demo)" >&2; exit 2 ;;
+esac
 
 CARGO_CONTRACT_VERSION=5.0.3
 toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
@@ -58,6 +69,9 @@ if ! cargo-contract --version 2>/dev/null | grep -q "^cargo-contract $CARGO_CONT
 fi
 
 # substrate-contracts-node (the real chain of the end-to-end tests).
+# The demo needs nothing more.
+[ "$purpose" = demo ] && exit 0
+
 "$root/scripts/install-node.sh"
 
 # moto's S3-compatible server (the vault's S3 backend test, vault/tests/s3.rs).
