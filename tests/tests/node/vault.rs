@@ -8,13 +8,11 @@ use ehr_vault::release::{Refusal, Release, ReleaseRule};
 
 use crate::{id, work_dir, Suite};
 
-#[tokio::test(flavor = "multi_thread")]
-async fn release_needs_consent_now_and_an_audited_request_within_the_window() {
-    let dir = work_dir("vault-release");
-    let s = Suite::deploy(&dir).await;
+/// A fresh suite with the cast's two doctors registered and its patient registered.
+async fn deploy_with_two_doctors_and_a_patient(dir: &std::path::Path) -> Suite {
+    let s = Suite::deploy(dir).await;
     let c = &s.cast;
-    let (patient, doctor, other) = (id(&c.patient), id(&c.doctor), id(&c.other_doctor));
-    for provider in [doctor, other] {
+    for provider in [id(&c.doctor), id(&c.other_doctor)] {
         let r: ehr_client::Submitted<Result<(), RegistryError>> =
             s.submit(&s.registry, &c.admin, "register_provider", (provider, ProviderRole::Doctor)).await;
         assert_eq!(r.value(), &Ok(()));
@@ -22,6 +20,15 @@ async fn release_needs_consent_now_and_an_audited_request_within_the_window() {
     let r: ehr_client::Submitted<Result<(), RecordsError>> =
         s.submit(&s.records, &c.patient, "register_patient", ()).await;
     assert_eq!(r.value(), &Ok(()));
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn release_needs_consent_now_and_an_audited_request_within_the_window() {
+    let dir = work_dir("vault-release");
+    let s = deploy_with_two_doctors_and_a_patient(&dir).await;
+    let c = &s.cast;
+    let (patient, doctor, other) = (id(&c.patient), id(&c.doctor), id(&c.other_doctor));
     let node = ehr_client::Node::connect(s.dev_node.url()).await.unwrap();
     let rule = ReleaseRule::new(std::sync::Arc::new(node), s.records.clone(), 2);
     let labs = RecordCategory::LabResult;
@@ -184,17 +191,9 @@ async fn vault_releases_an_encrypted_record_only_on_audited_consent() {
     use ehr_vault::server::{Fetched, KeyJson, Upload};
 
     let dir = work_dir("vault-e2e");
-    let s = Suite::deploy(&dir).await;
+    let s = deploy_with_two_doctors_and_a_patient(&dir).await;
     let c = &s.cast;
     let (patient, doctor, other) = (id(&c.patient), id(&c.doctor), id(&c.other_doctor));
-    for provider in [doctor, other] {
-        let r: ehr_client::Submitted<Result<(), RegistryError>> =
-            s.submit(&s.registry, &c.admin, "register_provider", (provider, ProviderRole::Doctor)).await;
-        assert_eq!(r.value(), &Ok(()));
-    }
-    let r: ehr_client::Submitted<Result<(), RecordsError>> =
-        s.submit(&s.records, &c.patient, "register_patient", ()).await;
-    assert_eq!(r.value(), &Ok(()));
     // Keys: generated off-chain, public halves published on-chain.
     let (patient_keys, doctor_keys) = (KeyPair::generate(), KeyPair::generate());
     let r: ehr_client::Submitted<Result<(), RecordsError>> =
