@@ -12,7 +12,10 @@ use ehr_client::{
     keypair, ss58, Node, Submitted,
 };
 
-use crate::{parse_account, ChainArgs, OracleArgs, ScoreOptions};
+use backon::Retryable;
+use ehr_client::args::ChainArgs;
+
+use crate::{parse_account, OracleArgs, ScoreOptions};
 
 fn model(options: &ScoreOptions) -> Result<Box<dyn ai_oracle::RiskModel>> {
     ai_oracle::model(&options.model).ok_or_else(|| {
@@ -180,28 +183,20 @@ pub async fn run(
     run: RunOptions,
 ) -> Result<()> {
     // The node may be down when the operator starts: the same retry policy as in the loop.
-    let mut retries = backon::BackoffBuilder::build(node::retry_policy(run.max_retries));
     let mut failures = 0u32;
-    let mut oracle = loop {
-        match connect(&chain, &oracle_args, &options).await {
-            Ok(oracle) => break oracle,
-            Err(err) => {
-                failures = failures.saturating_add(1);
-                let Some(backoff) = retries.next() else {
-                    return Err(
-                        err.context(format!("giving up after {} consecutive failures", run.max_retries))
-                    );
-                };
-                tracing::warn!(
-                    attempt = failures,
-                    max = run.max_retries,
-                    ?backoff,
-                    "cannot start: {err:#}; retrying"
-                );
-                tokio::time::sleep(backoff).await;
-            }
-        }
-    };
+    let mut oracle = (|| connect(&chain, &oracle_args, &options))
+        .retry(node::retry_policy(run.max_retries))
+        .notify(|err, backoff| {
+            failures = failures.saturating_add(1);
+            tracing::warn!(
+                attempt = failures,
+                max = run.max_retries,
+                ?backoff,
+                "cannot start: {err:#}; retrying"
+            );
+        })
+        .await
+        .map_err(|err| err.context(format!("giving up after {} consecutive failures", run.max_retries)))?;
     tracing::info!(
         oracle = %ss58(&oracle.account_id()),
         node = %chain.node,

@@ -15,6 +15,7 @@ use ai_oracle::{
 use anyhow::{anyhow, bail, Context, Result};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
+use ehr_client::args::ChainArgs;
 use ehr_types::{
     scores::{AttestationBatch, ScoreAttestation},
     AccountId,
@@ -217,20 +218,6 @@ fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<()> {
     fill!("log_json", *log_json, file.log_json);
     fill!("metrics_listen", *metrics_listen, file.metrics_listen.map(Some));
     Ok(())
-}
-
-/// Where the chain and the deployed suite are.
-#[derive(clap::Args)]
-struct ChainArgs {
-    /// The node's RPC URL.
-    #[arg(long, env = "EHR_NODE_URL", default_value = "ws://127.0.0.1:9944")]
-    node: String,
-    /// The deployment file (`deploy` writes it).
-    #[arg(long, default_value = "deployment.json")]
-    deployment: PathBuf,
-    /// Directory with the release `.contract` bundles (scripts/build-contracts.sh).
-    #[arg(long, env = "EHR_ARTIFACTS_DIR", default_value = "target/contracts")]
-    artifacts: PathBuf,
 }
 
 /// The oracle's keys.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use ehr_cli::{describe_entry, identity, parse_category, parse_role, Endpoints, Session};
-use ehr_client::{parse_account, ss58, Keypair};
+use ehr_client::{args::ChainArgs, parse_account, ss58, Keypair};
 use ehr_types::{CategorySet, ProviderRole, RecordCategory, RecordId, Scope};
 
 /// The patient's and the providers' command line: keys in private files, records sealed on
@@ -73,15 +73,8 @@ enum AdminCommand {
 /// Where the chain, the contracts and the vault are, and who the user is.
 #[derive(Args, Clone)]
 struct Connection {
-    /// The node's URL.
-    #[arg(long, env = "EHR_NODE_URL", default_value = "ws://127.0.0.1:9944")]
-    node: String,
-    /// The deployment file of the contracts (`ai-oracle deploy` writes it).
-    #[arg(long, env = "EHR_DEPLOYMENT", default_value = "deployment.json")]
-    deployment: PathBuf,
-    /// Folder of the contracts' `.contract` bundles.
-    #[arg(long, env = "EHR_ARTIFACTS_DIR", default_value = "target/contracts")]
-    artifacts: PathBuf,
+    #[command(flatten)]
+    chain: ChainArgs,
     /// The vault's URL.
     #[arg(long, env = "EHR_VAULT_URL", default_value = "http://127.0.0.1:8470")]
     vault: String,
@@ -234,9 +227,9 @@ impl Connection {
     async fn session(&self) -> Result<Session> {
         let signer = self.signer()?;
         let endpoints = Endpoints {
-            node: self.node.clone(),
-            deployment: self.deployment.clone(),
-            artifacts: self.artifacts.clone(),
+            node: self.chain.node.clone(),
+            deployment: self.chain.deployment.clone(),
+            artifacts: self.chain.artifacts.clone(),
             vault: self.vault.clone(),
         };
         Session::connect(&endpoints, signer).await

@@ -12,6 +12,7 @@
 //! deposit and return value. A call whose dry-run reverts (an ink! message returning `Err`) is
 //! not sent: it would revert on chain too, and its typed error is returned instead.
 
+pub mod args;
 pub mod deploy;
 pub mod dev_node;
 

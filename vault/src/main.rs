@@ -4,6 +4,7 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::Result;
 use clap::Parser;
+use ehr_client::args::ChainArgs;
 use ehr_vault::server::{serve, Config};
 
 /// The encrypted record vault: stores envelopes and releases them with the caller's wrapped key
@@ -14,15 +15,8 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8470")]
     listen: SocketAddr,
-    /// The node's URL.
-    #[arg(long, env = "EHR_NODE_URL", default_value = "ws://127.0.0.1:9944")]
-    node: String,
-    /// The deployment file of the contracts.
-    #[arg(long, default_value = "deployment.json")]
-    deployment: PathBuf,
-    /// Folder of the contracts' `.contract` bundles.
-    #[arg(long, env = "EHR_ARTIFACTS_DIR", default_value = "target/contracts")]
-    artifacts: PathBuf,
+    #[command(flatten)]
+    chain: ChainArgs,
     /// Folder of the index and, by default, of the envelopes (created if missing).
     #[arg(long, default_value = "vault-data")]
     data: PathBuf,
@@ -54,9 +48,9 @@ async fn main() -> Result<()> {
         .init();
     let args = Args::parse();
     let config = Config {
-        node: args.node,
-        deployment: args.deployment,
-        artifacts: args.artifacts,
+        node: args.chain.node,
+        deployment: args.chain.deployment,
+        artifacts: args.chain.artifacts,
         data: args.data,
         blobs: args.blobs,
         audit_window: args.audit_window,
