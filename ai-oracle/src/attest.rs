@@ -8,12 +8,12 @@ use std::{fs, io::Write, path::Path};
 
 use ed25519_dalek::{Signer, SigningKey};
 use ehr_types::{
-    scores::{AttestationBatch, ScoreAttestation, ScoreBand, Signature, SignerKey},
+    scores::{AttestationBatch, ScoreAttestation, Signature, SignerKey},
     AccountId, ContentHash,
 };
 use sha2::{Digest, Sha256};
 
-use crate::model::{RiskBand, RiskModel, RiskScore};
+use crate::{model::RiskModel, report::Report};
 
 /// Key-file problems, each naming the file.
 #[derive(Debug, thiserror::Error)]
@@ -120,22 +120,14 @@ pub fn input_hash(document: &[u8]) -> ContentHash {
     Sha256::digest(document).into()
 }
 
-/// The on-chain band of a model band.
-pub fn score_band(band: RiskBand) -> ScoreBand {
-    match band {
-        RiskBand::Low => ScoreBand::Low,
-        RiskBand::Borderline => ScoreBand::Borderline,
-        RiskBand::Intermediate => ScoreBand::Intermediate,
-        RiskBand::High => ScoreBand::High,
-    }
-}
-
-/// The attestation of `score` by `model` for `patient`'s document hashing to `input_hash`.
+/// The attestation of a score for `patient`'s document hashing to `input_hash`, whose
+/// `report` is sealed in the envelope hashing to `report_hash`.
 pub fn attestation(
     model: &dyn RiskModel,
-    score: &RiskScore,
+    report: &Report,
     patient: AccountId,
     input_hash: ContentHash,
+    report_hash: ContentHash,
     computed_at_ms: u64,
     nonce: u64,
 ) -> ScoreAttestation {
@@ -143,8 +135,8 @@ pub fn attestation(
         patient,
         model_hash: model.model_hash(),
         input_hash,
-        risk_ppm: score.risk_ppm(),
-        band: score_band(score.band),
+        commitment: report.commitment(),
+        report_hash,
         computed_at: computed_at_ms,
         nonce,
     }
@@ -185,8 +177,8 @@ mod tests {
             patient: AccountId::from([2; 32]),
             model_hash: [3; 32],
             input_hash: [4; 32],
-            risk_ppm: 20_500,
-            band: ScoreBand::Low,
+            commitment: [8; 32],
+            report_hash: [9; 32],
             computed_at: 1,
             nonce: 1,
         };

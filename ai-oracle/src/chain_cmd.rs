@@ -15,7 +15,8 @@ use ehr_client::{
 use backon::Retryable;
 use ehr_client::args::ChainArgs;
 
-use crate::{parse_account, OracleArgs, ScoreOptions};
+use crate::{OracleArgs, ScoreOptions};
+use ehr_client::parse_account;
 
 fn model(options: &ScoreOptions) -> Result<Box<dyn ai_oracle::RiskModel>> {
     ai_oracle::model(&options.model).ok_or_else(|| {

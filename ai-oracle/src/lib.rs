@@ -4,6 +4,7 @@
 //! - [`model`]: the [`RiskModel`] trait, inputs, explainable scores, model hashes.
 //! - [`pce`]: ACC/AHA 2013 Pooled Cohort Equations (10-year ASCVD risk).
 //! - [`attest`]: oracle keys (0600 key files) and ed25519-signed attestation batches.
+//! - [`report`]: the sealed, explained score report (FHIR `RiskAssessment`) and its checks.
 //! - [`fhir`]: FHIR R4 extraction of the model inputs, with provenance.
 //! - [`framingham`]: Framingham 2008 general CVD risk.
 //! - `node` (feature `node`): reading records through the vault, posting to a real chain over
@@ -20,6 +21,7 @@ pub mod node;
 pub mod pce;
 #[cfg(feature = "node")]
 pub mod queue;
+pub mod report;
 
 pub use ehr_types;
 pub use model::{RiskInputs, RiskModel, RiskScore};

@@ -1,10 +1,8 @@
-//! `ai-oracle`: score FHIR R4 clinical data with validated risk models, sign the scores, and
-//! (in `demo`) post them to the EHR contracts on an in-process chain.
+//! `ai-oracle`: score FHIR R4 clinical data with validated risk models, and run the oracle on a
+//! real chain: read documents through the record vault (audited), seal explained score reports,
+//! post signed attestations that carry no score.
 
-use std::{
-    path::{Path, PathBuf},
-    time::{SystemTime, UNIX_EPOCH},
-};
+use std::path::{Path, PathBuf};
 
 use ai_oracle::{
     attest::{self, OracleKey},
@@ -12,15 +10,10 @@ use ai_oracle::{
     model::RiskModel,
     RiskScore,
 };
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use ehr_client::args::ChainArgs;
-use ehr_types::{
-    scores::{AttestationBatch, ScoreAttestation},
-    AccountId,
-};
-use ink::scale::Encode;
 use serde::Serialize;
 
 mod chain_cmd;
@@ -56,31 +49,6 @@ enum Command {
         #[command(flatten)]
         options: ScoreOptions,
         /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Score a FHIR file and sign the attestation for the `risk_scores` contract.
-    Attest {
-        /// The FHIR JSON file (the exact document anchored on-chain).
-        fhir: PathBuf,
-        #[command(flatten)]
-        options: ScoreOptions,
-        /// The oracle's key file.
-        #[arg(long)]
-        key: PathBuf,
-        /// The patient's account (SS58 or 0x-hex).
-        #[arg(long)]
-        patient: String,
-        /// The `risk_scores` contract's account (SS58 or 0x-hex).
-        #[arg(long)]
-        contract: String,
-        /// The chain's genesis hash (0x-hex, 32 bytes).
-        #[arg(long)]
-        chain: String,
-        /// The attestation's nonce (above the signer's last accepted nonce).
-        #[arg(long)]
-        nonce: u64,
-        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -310,26 +278,6 @@ fn run(cli: Cli) -> Result<()> {
                 print_report(&report);
             }
         }
-        Command::Attest { fhir, options, key, patient, contract, chain, nonce, json } => {
-            let key = OracleKey::load(&key)?;
-            let Scored { document, model, score, .. } = score_file(&fhir, &options)?;
-            let attestation = attest::attestation(
-                model.as_ref(),
-                &score,
-                parse_account(&patient).context("--patient")?,
-                attest::input_hash(&document),
-                now_ms(),
-                nonce,
-            );
-            let batch = AttestationBatch {
-                contract: parse_account(&contract).context("--contract")?,
-                chain: parse_hash(&chain).context("--chain")?,
-                signer: key.public(),
-                attestations: vec![attestation],
-            };
-            let signature = key.sign(&batch);
-            print_attestation(&batch, &signature, json)?;
-        }
         Command::Deploy { chain, admin, oracle, models, upgrade_delay } => {
             runtime()?.block_on(chain_cmd::deploy(chain, admin, oracle, models, upgrade_delay))?
         }
@@ -437,52 +385,6 @@ fn print_report(r: &ScoreReport<'_>) {
     println!("    {:<32} {:>12} {:>10} {:>13.4}", "sum", "", "", r.score.linear_predictor);
 }
 
-fn print_attestation(batch: &AttestationBatch, signature: &[u8; 64], json: bool) -> Result<()> {
-    let scale = (batch, signature).encode();
-    if json {
-        let a: &ScoreAttestation = &batch.attestations[0];
-        let value = serde_json::json!({
-            "contract": format!("0x{}", hex::encode(batch.contract)),
-            "chain": format!("0x{}", hex::encode(batch.chain)),
-            "signer": format!("0x{}", hex::encode(batch.signer)),
-            "attestation": {
-                "patient": format!("0x{}", hex::encode(a.patient)),
-                "model_hash": format!("0x{}", hex::encode(a.model_hash)),
-                "input_hash": format!("0x{}", hex::encode(a.input_hash)),
-                "risk_ppm": a.risk_ppm,
-                "band": format!("{:?}", a.band),
-                "computed_at": a.computed_at,
-                "nonce": a.nonce,
-            },
-            "signature": format!("0x{}", hex::encode(signature)),
-            "submit_score_args_scale": format!("0x{}", hex::encode(&scale)),
-        });
-        println!("{}", serde_json::to_string_pretty(&value)?);
-    } else {
-        println!("signer     0x{}", hex::encode(batch.signer));
-        println!("signature  0x{}", hex::encode(signature));
-        println!("submit_score(batch, signature) arguments, SCALE:");
-        println!("0x{}", hex::encode(&scale));
-    }
-    Ok(())
-}
-
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
-
-/// An account from SS58 or 0x-hex.
-fn parse_account(text: &str) -> Result<AccountId> {
-    ehr_client::parse_account(text)
-}
-
-/// 32 bytes from 0x-hex.
-fn parse_hash(text: &str) -> Result<[u8; 32]> {
-    let bytes = hex::decode(text.trim_start_matches("0x")).map_err(|_| anyhow!("{text:?} is not hex"))?;
-    let Ok(hash) = <[u8; 32]>::try_from(bytes) else { bail!("{text:?} is not 32 bytes") };
-    Ok(hash)
 }

@@ -47,6 +47,8 @@ pub struct Metrics {
     pub batch_latency: Histogram,
     /// The last block followed.
     pub last_block: Gauge,
+    /// Sealed reports of accepted scores stored in the vault.
+    pub reports_uploaded: Counter,
 }
 
 impl Default for Metrics {
@@ -79,7 +81,13 @@ impl Metrics {
             batch_latency.clone(),
         );
         registry.register("oracle_last_block", "The last block followed", last_block.clone());
-        Metrics { registry, seen, scored, refused, waiting, pending, batch_latency, last_block }
+        let reports_uploaded = Counter::default();
+        registry.register(
+            "oracle_reports_uploaded",
+            "Sealed reports of accepted scores stored in the vault",
+            reports_uploaded.clone(),
+        );
+        Metrics { registry, seen, scored, refused, waiting, pending, batch_latency, last_block, reports_uploaded }
     }
 
     /// The metrics in the OpenMetrics text format.

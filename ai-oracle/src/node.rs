@@ -25,7 +25,7 @@ use std::{
 
 use anyhow::{anyhow, bail, Result};
 use ehr_client::{account_of, deploy::Deployment, ss58, ContractRef, EhrEvent, Keypair, Node, Submitted};
-use ehr_envelope::KeyPair;
+use ehr_envelope::{Envelope, KeyPair, PublicKey, WrappedKey};
 use ehr_types::{
     decode::short_hex,
     scores::{AttestationBatch, ScoreAttestation, Signature, SignerInfo, MAX_BATCH},
@@ -40,7 +40,8 @@ use crate::{
     fhir::{self, ExtractOptions},
     metrics::Metrics,
     model::RiskModel,
-    queue::{Item, Outcome, Queue},
+    queue::{Item, Outcome, PendingReport, Queue},
+    report::{self, Report},
 };
 
 /// What `submit_scores` returns.
@@ -108,10 +109,45 @@ pub enum ReadError {
 
 /// A scored document, ready to attest.
 pub struct ScoredDocument {
-    /// SHA-256 of the document.
+    /// SHA-256 of the document's envelope (its anchored hash).
     pub input_hash: ContentHash,
     /// The score.
     pub score: crate::RiskScore,
+    /// Where each input came from.
+    pub sources: Vec<fhir::Source>,
+    /// The scoring time (Unix ms): the attestation's `computed_at`.
+    pub computed_at: u64,
+}
+
+/// A score's explained report, sealed for its readers; it goes to the vault once the chain has
+/// anchored it (when the attestation is accepted).
+pub struct SealedReport {
+    /// The report (its result and salt open the attestation's commitment).
+    pub report: Report,
+    /// The sealed report: its SHA-256 is the attestation's `report_hash`.
+    pub envelope: Envelope,
+    /// The data key wrapped for the patient and each provider that may read the patient's
+    /// `RiskAssessment` records.
+    pub keys: Vec<(AccountId, WrappedKey)>,
+}
+
+/// The wrapped keys of a report, as the queue keeps them (SCALE: recipient, public key,
+/// wrapped bytes).
+pub fn encode_keys(keys: &[(AccountId, WrappedKey)]) -> Vec<u8> {
+    let rows: Vec<(AccountId, [u8; 32], Vec<u8>)> =
+        keys.iter().map(|(account, key)| (*account, key.recipient.0, key.as_bytes().to_vec())).collect();
+    rows.encode()
+}
+
+/// The inverse of [`encode_keys`].
+pub fn decode_keys(bytes: &[u8]) -> Result<Vec<(AccountId, WrappedKey)>> {
+    let rows = <Vec<(AccountId, [u8; 32], Vec<u8>)>>::decode(&mut &bytes[..])
+        .map_err(|e| anyhow!("a queued report's keys do not decode: {e}"))?;
+    rows.into_iter()
+        .map(|(account, public, wrapped)| {
+            Ok((account, WrappedKey::from_bytes(PublicKey(public), &wrapped)?))
+        })
+        .collect()
 }
 
 impl Oracle {
@@ -205,9 +241,73 @@ impl Oracle {
         // Staleness is judged against the scoring time, unless a date was fixed (`--as-of`).
         let today = chrono::DateTime::from_timestamp_millis(now_ms() as i64).map(|t| t.date_naive());
         let options = ExtractOptions { as_of: self.options.as_of.or(today), ..self.options };
+        let computed_at = now_ms();
         let extract = fhir::extract_json(document, options)?;
         let score = self.model.score(&extract.inputs)?;
-        Ok(ScoredDocument { input_hash, score })
+        Ok(ScoredDocument { input_hash, score, sources: extract.sources, computed_at })
+    }
+
+    /// Writes the explained report of `scored` and seals it for `patient` and the providers
+    /// that may read `patient`'s `RiskAssessment` records now. `Ok(Err(reason))` when it cannot
+    /// be sealed for the patient (no published key).
+    pub async fn seal_report(
+        &self,
+        patient: &AccountId,
+        scored: &ScoredDocument,
+    ) -> Result<Result<SealedReport, String>> {
+        let registry = self.registry()?;
+        let readers =
+            self.node.readers(&self.records, &registry, patient, RecordCategory::RiskAssessment).await?;
+        let Some(own) = readers.patient_key else {
+            return Ok(Err("the patient has published no encryption key for the report".into()));
+        };
+        let mut recipients = vec![(*patient, PublicKey(own))];
+        recipients.extend(readers.providers.into_iter().map(|(p, key)| (p, PublicKey(key))));
+        let report = report::write(
+            self.model.as_ref(),
+            &scored.score,
+            &scored.sources,
+            patient,
+            &scored.input_hash,
+            scored.computed_at,
+        )
+        .map_err(|e| anyhow!("no randomness from the OS: {e}"))?;
+        let keys: Vec<PublicKey> = recipients.iter().map(|(_, key)| *key).collect();
+        let (envelope, wrapped) = Envelope::seal_for(&report.document, patient.as_ref(), &keys)?;
+        let keys = recipients.iter().map(|(account, _)| *account).zip(wrapped).collect();
+        Ok(Ok(SealedReport { report, envelope, keys }))
+    }
+
+    /// Uploads an accepted score's report to the vault (the chain anchored it with the oracle
+    /// as author), with the keys of the recipients that may still read it and whose published
+    /// key it was wrapped for. `Ok(Err(reason))` when the vault refuses it for good.
+    pub async fn upload_report(
+        &self,
+        patient: &AccountId,
+        envelope: &Envelope,
+        keys: Vec<(AccountId, WrappedKey)>,
+    ) -> Result<Result<(), String>> {
+        let registry = self.registry()?;
+        let mut current = Vec::new();
+        for (recipient, key) in keys {
+            let (contract, reads) = if recipient == *patient {
+                (&self.records, true)
+            } else {
+                let decision = self
+                    .node
+                    .access_decision(&self.records, patient, &recipient, RecordCategory::RiskAssessment, AccessMode::Read)
+                    .await?;
+                (&registry, decision == AccessDecision::Granted)
+            };
+            if reads && self.node.encryption_key(contract, &recipient).await? == Some(key.recipient.0) {
+                current.push((recipient, key));
+            }
+        }
+        match self.vault.upload(&self.account, patient, envelope, &current).await {
+            Ok(()) => Ok(Ok(())),
+            Err(err @ VaultError::Unreachable { .. }) => Err(err.into()),
+            Err(err) => Ok(Err(err.to_string())),
+        }
     }
 
     /// `patient`'s record `id`, read as the patient (records are public chain state): `Err`
@@ -250,9 +350,24 @@ impl Oracle {
             .map_err(|e| ReadError::Altered(format!("the envelope does not open with the oracle's key: {e}")))
     }
 
-    /// The attestation of a scored document for `patient` with `nonce`.
-    pub fn attestation(&self, patient: AccountId, scored: &ScoredDocument, nonce: u64) -> ScoreAttestation {
-        attest::attestation(self.model.as_ref(), &scored.score, patient, scored.input_hash, now_ms(), nonce)
+    /// The attestation of a scored document for `patient`, whose report is `sealed`, with
+    /// `nonce`.
+    pub fn attestation(
+        &self,
+        patient: AccountId,
+        scored: &ScoredDocument,
+        sealed: &SealedReport,
+        nonce: u64,
+    ) -> ScoreAttestation {
+        attest::attestation(
+            self.model.as_ref(),
+            &sealed.report,
+            patient,
+            scored.input_hash,
+            sealed.envelope.content_hash(),
+            scored.computed_at,
+            nonce,
+        )
     }
 
     /// Signs `attestations` as one batch; returns the SCALE-encoded `(batch, signature)` call.
@@ -277,19 +392,29 @@ impl Oracle {
     }
 
     /// `ai-oracle post`: reads `patient`'s record `id` through the vault (an audited request
-    /// first), scores it, signs it with the signer's next nonce and submits it.
+    /// first), scores it, seals the report, signs the attestation with the signer's next nonce,
+    /// submits it and, once accepted, uploads the report. (`run` keeps the sealed report in its
+    /// queue until it is uploaded; `post` does not survive a crash in between.)
     pub async fn post(&self, patient: AccountId, id: RecordId) -> Result<Submitted<BatchResult>> {
         let record = self.record(&patient, id).await?.map_err(|e| anyhow!("record {id}: {e:?}"))?;
         if let Err(denied) = self.request_access(&patient, record.category).await? {
-            bail!("patient {} has not let the oracle read record {id}: {denied} (the denied request is on chain)", ss58(&patient));
+            bail!("the patient has not let the oracle read record {id}: {denied} (the denied request is on chain)");
         }
         let document =
             self.fetch_document(&patient, &record).await.map_err(|e| anyhow!("record {id}: {e}"))?;
         let scored = self.score_document(&document, record.content_hash)?;
+        let sealed = self.seal_report(&patient, &scored).await?.map_err(|reason| anyhow!("record {id}: {reason}"))?;
         let last = self.signer_info().await?.map(|s| s.last_nonce).unwrap_or(0);
         let nonce = last.checked_add(1).ok_or_else(|| anyhow!("nonce space exhausted"))?;
-        let call = self.sign(vec![self.attestation(patient, &scored, nonce)]);
-        Ok(self.submit_signed(&call).await?.1)
+        let call = self.sign(vec![self.attestation(patient, &scored, &sealed, nonce)]);
+        let (_, submitted) = self.submit_signed(&call).await?;
+        let accepted = matches!(submitted.value(), Ok(results) if results.iter().all(|r| r.is_ok()));
+        if accepted && submitted.included.is_some() {
+            self.upload_report(&patient, &sealed.envelope, sealed.keys).await?.map_err(|reason| {
+                anyhow!("the score is accepted and its report anchored, but the vault refused the report: {reason}")
+            })?;
+        }
+        Ok(submitted)
     }
 }
 
@@ -390,6 +515,7 @@ pub async fn run(oracle: &mut Oracle, options: &RunOptions) -> Result<()> {
             let signer = oracle.signer_info().await?.map(|s| s.last_nonce).unwrap_or(0);
             queue.raise_nonce(signer)?;
             settle_inflight(oracle, &mut queue, &metrics).await?;
+            upload_reports(oracle, &mut queue, &metrics).await?;
             let followed = follow(oracle, &mut queue, options.until_block, &metrics).await?;
             let worked = work(oracle, &mut queue, &metrics).await?;
             metrics.pending.set(queue.counts()?.pending as i64);
@@ -466,6 +592,10 @@ async fn follow(oracle: &Oracle, queue: &mut Queue, until: Option<u32>, metrics:
                 continue;
             }
             if let Some(EhrEvent::RecordAdded(added)) = EhrEvent::decode(&raw)? {
+                // Score reports are the oracle's output, never its input.
+                if added.category == RecordCategory::RiskAssessment {
+                    continue;
+                }
                 items.push(Item {
                     patient: added.patient,
                     record_id: added.record_id,
@@ -664,11 +794,20 @@ async fn work(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) -> Result<b
                 }
             };
             kill_point("after-read");
-            match oracle.score_document(&document, record.content_hash) {
-                Ok(score) => scored.push((order, item, score)),
+            let scored_document = match oracle.score_document(&document, record.content_hash) {
+                Ok(scored_document) => scored_document,
                 Err(err) => {
                     queue.finish(&item, Outcome::Skipped, &format!("{err:#}"))?;
                     tracing::warn!(record = record_tag(&item), "not scored: {err:#}");
+                    continue;
+                }
+            };
+            match oracle.seal_report(&patient, &scored_document).await? {
+                Ok(sealed) => scored.push((order, item, scored_document, sealed)),
+                Err(reason) => {
+                    Metrics::count(&metrics.waiting, "no patient key");
+                    let abandoned = queue.retry_later(&item, now_ms(), &reason)?;
+                    tracing::info!(record = record_tag(&item), abandoned, "waiting: {reason}");
                 }
             }
         }
@@ -676,20 +815,47 @@ async fn work(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) -> Result<b
     if scored.is_empty() {
         return Ok(true);
     }
-    scored.sort_by_key(|(order, _, _)| *order);
+    scored.sort_by_key(|(order, ..)| *order);
     let first = queue.next_nonces(scored.len())?;
     let mut attestations = Vec::new();
     let mut members = Vec::new();
-    for (offset, (_, item, score)) in scored.iter().enumerate() {
+    let mut reports = Vec::new();
+    for (offset, (_, item, scored_document, sealed)) in scored.iter().enumerate() {
         let nonce = first + offset as u64;
-        attestations.push(oracle.attestation(item.patient, score, nonce));
+        attestations.push(oracle.attestation(item.patient, scored_document, sealed, nonce));
         members.push((item.patient, item.record_id));
-        tracing::info!(record = record_tag(item), nonce, "scored and signed");
+        reports.push((sealed.envelope.as_bytes().to_vec(), encode_keys(&sealed.keys)));
+        tracing::info!(record = record_tag(item), nonce, "scored, report sealed, signed");
     }
     let last = first + scored.len() as u64 - 1;
-    queue.sign_batch(&oracle.sign(attestations), &members, last)?;
+    queue.sign_batch(&oracle.sign(attestations), &members, last, &reports)?;
     kill_point("after-sign");
     queue.submitting(oracle.node.best_block().await?.0)?;
     settle_inflight(oracle, queue, metrics).await?;
+    upload_reports(oracle, queue, metrics).await?;
     Ok(true)
+}
+
+/// Uploads the reports of accepted scores that are not in the vault yet (anchored on chain by
+/// the accepting call, so the vault takes them from their author, the oracle). A report the
+/// vault refuses for good is dropped with a warning; an unreachable vault is retried.
+async fn upload_reports(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) -> Result<()> {
+    for PendingReport { patient, record_id, envelope, keys } in queue.reports_to_upload()? {
+        let envelope = Envelope::from_bytes(envelope)
+            .map_err(|e| anyhow!("a queued report's envelope does not decode: {e}"))?;
+        let keys = decode_keys(&keys)?;
+        let recipients = keys.len();
+        match oracle.upload_report(&patient, &envelope, keys).await? {
+            Ok(()) => {
+                metrics.reports_uploaded.inc();
+                tracing::info!(report = %short_hex(&envelope.content_hash()), record_id, recipients, "report stored in the vault");
+            }
+            Err(reason) => {
+                Metrics::count(&metrics.refused, "report refused by the vault");
+                tracing::warn!(report = %short_hex(&envelope.content_hash()), record_id, "the vault refused the report: {reason}");
+            }
+        }
+        queue.report_done(&patient, record_id)?;
+    }
+    Ok(())
 }

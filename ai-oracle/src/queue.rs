@@ -93,6 +93,19 @@ pub struct Inflight {
     pub submitted_after: Option<u32>,
 }
 
+/// The sealed report of an accepted score, waiting for its upload to the vault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingReport {
+    /// Whose score.
+    pub patient: AccountId,
+    /// The scored record.
+    pub record_id: RecordId,
+    /// The sealed report.
+    pub envelope: Vec<u8>,
+    /// Its wrapped keys, encoded.
+    pub keys: Vec<u8>,
+}
+
 /// The queue.
 pub struct Queue {
     db: Connection,
@@ -133,7 +146,11 @@ impl Queue {
              CREATE INDEX IF NOT EXISTS records_due ON records (state, next_try_ms);
              CREATE TABLE IF NOT EXISTS inflight (
                  id INTEGER PRIMARY KEY CHECK (id = 1), call BLOB NOT NULL, members BLOB NOT NULL,
-                 submitted_after INTEGER);",
+                 submitted_after INTEGER);
+             CREATE TABLE IF NOT EXISTS reports (
+                 patient BLOB NOT NULL, record_id INTEGER NOT NULL, envelope BLOB NOT NULL,
+                 keys BLOB NOT NULL, state TEXT NOT NULL DEFAULT 'signed',
+                 PRIMARY KEY (patient, record_id));",
         )?;
         let meta: Option<(String, String)> = db
             .query_row("SELECT chain, contract FROM meta", [], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -254,16 +271,26 @@ impl Queue {
     }
 
     /// Stores the signed call (SCALE-encoded batch and signature) as in flight, its members
-    /// (patient, record) as signed and its last nonce as allocated, in one transaction.
+    /// (patient, record) as signed with their sealed reports (envelope, encoded keys; the
+    /// random salt and data key cannot be made again) and its last nonce as allocated, in one
+    /// transaction.
     pub fn sign_batch(
         &mut self,
         call: &[u8],
         members: &[(AccountId, RecordId)],
         last_nonce: u64,
+        reports: &[(Vec<u8>, Vec<u8>)],
     ) -> Result<()> {
+        if reports.len() != members.len() {
+            bail!("{} reports for {} signed records", reports.len(), members.len());
+        }
         let tx = self.db.transaction()?;
         let mut encoded = Vec::with_capacity(members.len() * 36);
-        for (patient, record_id) in members {
+        for ((patient, record_id), (envelope, keys)) in members.iter().zip(reports) {
+            tx.execute(
+                "INSERT OR REPLACE INTO reports (patient, record_id, envelope, keys) VALUES (?1, ?2, ?3, ?4)",
+                params![acc(patient).as_slice(), record_id, envelope, keys],
+            )?;
             encoded.extend_from_slice(acc(patient));
             encoded.extend_from_slice(&record_id.to_le_bytes());
             tx.execute(
@@ -322,15 +349,51 @@ impl Queue {
                 "UPDATE records SET state = 'pending', next_try_ms = 0 WHERE patient = ?1 AND record_id = ?2",
                 params![acc(patient).as_slice(), record_id],
             )?;
+            tx.execute(
+                "DELETE FROM reports WHERE patient = ?1 AND record_id = ?2",
+                params![acc(patient).as_slice(), record_id],
+            )?;
         }
         for ((patient, record_id), outcome, reason) in outcomes {
             tx.execute(
                 "UPDATE records SET state = ?3, reason = ?4 WHERE patient = ?1 AND record_id = ?2",
                 params![acc(patient).as_slice(), record_id, outcome.as_str(), reason],
             )?;
+            let report = if *outcome == Outcome::Scored {
+                "UPDATE reports SET state = 'accepted' WHERE patient = ?1 AND record_id = ?2"
+            } else {
+                "DELETE FROM reports WHERE patient = ?1 AND record_id = ?2"
+            };
+            tx.execute(report, params![acc(patient).as_slice(), record_id])?;
         }
         tx.execute("DELETE FROM inflight", [])?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// The reports of accepted scores not yet in the vault.
+    pub fn reports_to_upload(&self) -> Result<Vec<PendingReport>> {
+        let mut statement = self.db.prepare(
+            "SELECT patient, record_id, envelope, keys FROM reports WHERE state = 'accepted' ORDER BY rowid",
+        )?;
+        let rows = statement.query_map([], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, u32>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, Vec<u8>>(3)?))
+        })?;
+        let mut reports = Vec::new();
+        for row in rows {
+            let (patient, record_id, envelope, keys) = row?;
+            let patient = AccountId::from(<[u8; 32]>::try_from(patient.as_slice()).context("patient")?);
+            reports.push(PendingReport { patient, record_id, envelope, keys });
+        }
+        Ok(reports)
+    }
+
+    /// Forgets the report of `patient`'s record `record_id` (uploaded, or refused for good).
+    pub fn report_done(&mut self, patient: &AccountId, record_id: RecordId) -> Result<()> {
+        self.db.execute(
+            "DELETE FROM reports WHERE patient = ?1 AND record_id = ?2",
+            params![acc(patient).as_slice(), record_id],
+        )?;
         Ok(())
     }
 
@@ -388,7 +451,9 @@ mod tests {
             assert_eq!(q.due(0, 10).unwrap().len(), 2, "queued once");
             let first = q.next_nonces(2).unwrap();
             assert_eq!(first, 1);
-            q.sign_batch(b"signed call", &[(item(1).patient, 1), (item(2).patient, 2)], 2).unwrap();
+            let reports = [(b"envelope 1".to_vec(), b"keys 1".to_vec()), (b"envelope 2".to_vec(), vec![])];
+            q.sign_batch(b"signed call", &[(item(1).patient, 1), (item(2).patient, 2)], 2, &reports)
+                .unwrap();
         }
         let mut q = Queue::open(&path, "0xchain", "5Scores", 3).unwrap();
         assert_eq!((q.last_block().unwrap(), q.last_nonce().unwrap()), (5, 2));
@@ -411,6 +476,14 @@ mod tests {
         assert!(q.inflight().unwrap().is_none());
         let counts = q.counts().unwrap();
         assert_eq!((counts.scored, counts.refused, counts.pending), (1, 1, 0));
+        let uploads = q.reports_to_upload().unwrap();
+        assert_eq!(uploads.len(), 1, "only the accepted score's report waits for its upload");
+        assert_eq!((uploads[0].record_id, uploads[0].envelope.as_slice()), (1, &b"envelope 1"[..]));
+        drop(q);
+        let mut q = Queue::open(&path, "0xchain", "5Scores", 3).unwrap();
+        assert_eq!(q.reports_to_upload().unwrap().len(), 1, "a restart loses no report");
+        q.report_done(&item(1).patient, 1).unwrap();
+        assert!(q.reports_to_upload().unwrap().is_empty());
         assert!(Queue::open(&path, "0xother", "5Scores", 3).is_err(), "another chain's state is refused");
         std::fs::remove_file(&path).unwrap();
     }
@@ -420,13 +493,15 @@ mod tests {
         let path = path("requeue");
         let mut q = Queue::open(&path, "0xchain", "5Scores", 0).unwrap();
         q.enqueue_block(1, &[item(3), item(4)]).unwrap();
-        q.sign_batch(b"call", &[(item(3).patient, 3), (item(4).patient, 4)], 2).unwrap();
+        let reports = [(vec![3], vec![]), (vec![4], vec![])];
+        q.sign_batch(b"call", &[(item(3).patient, 3), (item(4).patient, 4)], 2, &reports).unwrap();
         assert!(q.due(0, 10).unwrap().is_empty());
         q.settle_batch(&[((item(3).patient, 3), Outcome::Scored, String::new())], &[(item(4).patient, 4)])
             .unwrap();
         assert!(q.inflight().unwrap().is_none());
         let due = q.due(0, 10).unwrap();
         assert_eq!(due.iter().map(|i| i.record_id).collect::<Vec<_>>(), vec![4], "only the unsettled one");
+        assert_eq!(q.reports_to_upload().unwrap().len(), 1, "the requeued record's report is dropped");
         assert_eq!(q.next_nonces(1).unwrap(), 3, "fresh nonces above the batch's");
         std::fs::remove_file(&path).unwrap();
     }

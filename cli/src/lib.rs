@@ -20,7 +20,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use ehr_client::{account_of, deploy::Deployment, ss58, ContractRef, EhrEvent, Keypair, Node, Submitted};
 use ehr_envelope::{Envelope, KeyPair, PublicKey, WrappedKey};
 use ehr_types::{
-    AccessDecision, AccessMode, AccountId, AddRecordOutcome, Grant, Page, ProviderRole, Record,
+    AccessDecision, AccountId, AddRecordOutcome, Grant, Page, ProviderRole, Record,
     RecordCategory, RecordId, RecordsError, RegistryError, Scope, MAX_PAGE_LIMIT,
 };
 use ehr_vault::client::{VaultClient, VaultError};
@@ -160,18 +160,7 @@ impl Session {
 
     /// Every grant `patient` has given, page by page.
     pub async fn grants_of(&self, patient: &AccountId) -> Result<Vec<(AccountId, Grant)>> {
-        let mut all = Vec::new();
-        let mut from = 0;
-        loop {
-            let page: Result<Page<(AccountId, Grant)>, RecordsError> =
-                self.node.dry_run(&self.records, patient, "grants", &(from, MAX_PAGE_LIMIT)).await?.value;
-            let page = page.map_err(|e| anyhow!("grants of {}: {e:?}", ss58(patient)))?;
-            all.extend(page.items);
-            match page.next {
-                Some(next) => from = next,
-                None => return Ok(all),
-            }
-        }
+        self.node.grants_of(&self.records, patient).await
     }
 
     /// The accounts that may open a new `category` record of `patient` now, with the key each
@@ -183,25 +172,13 @@ impl Session {
         patient: &AccountId,
         category: RecordCategory,
     ) -> Result<(Vec<(AccountId, PublicKey)>, Vec<AccountId>)> {
-        let own = self.published_key(patient, true).await?.ok_or_else(|| {
+        let found = self.node.readers(&self.records, &self.registry, patient, category).await?;
+        let own = found.patient_key.ok_or_else(|| {
             anyhow!("{} has published no encryption key: `ehr patient publish-key` first", ss58(patient))
         })?;
-        let mut readers = vec![(*patient, own)];
-        let mut skipped = Vec::new();
-        for (provider, _) in self.grants_of(patient).await? {
-            let decision = self
-                .node
-                .access_decision(&self.records, patient, &provider, category, AccessMode::Read)
-                .await?;
-            if decision != AccessDecision::Granted {
-                continue;
-            }
-            match self.published_key(&provider, false).await? {
-                Some(key) => readers.push((provider, key)),
-                None => skipped.push(provider),
-            }
-        }
-        Ok((readers, skipped))
+        let mut readers = vec![(*patient, PublicKey(own))];
+        readers.extend(found.providers.into_iter().map(|(provider, key)| (provider, PublicKey(key))));
+        Ok((readers, found.without_key))
     }
 
     /// Seals `document` as a `category` record of `patient` for its readers, anchors it (as

@@ -3,7 +3,8 @@
 //! Code upload and instantiation go through `contract-extrinsics` (the library behind
 //! `cargo contract upload/instantiate`). The contracts are wired at construction: the registry's
 //! address goes into the records contract, the records contract's address and the chain's
-//! genesis hash into the risk-scores contract. The deployment file is written only once the
+//! genesis hash into the risk-scores contract, and the registry's admin names the risk-scores
+//! contract as the one that anchors score reports in the records contract. The deployment file is written only once the
 //! whole suite is instantiated, so a failed deployment never leaves a file naming a half-built
 //! suite; running the deployment again against an existing file verifies that suite and reuses
 //! it, completing the oracle registration if that is what was missing.
@@ -14,7 +15,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use contract_extrinsics::{ExtrinsicOptsBuilder, InstantiateCommandBuilder, UploadCommandBuilder};
 use ehr_types::{
     scores::{SignerInfo, SignerKey},
-    ContentHash, ProviderInfo, ProviderRole, RegistryError, ScoreError,
+    ContentHash, ProviderInfo, ProviderRole, RecordsError, RegistryError, ScoreError,
 };
 use ink::{env::DefaultEnvironment, primitives::AccountId};
 use serde::{Deserialize, Serialize};
@@ -174,6 +175,14 @@ impl Deployment {
         if scores_records != records.address || chain != genesis {
             bail!("risk_scores is wired to records {} on chain {}", ss58(&scores_records), to_hex(&chain));
         }
+        let reports: Option<AccountId> = node.dry_run(&records, &admin, "score_contract", &()).await?.value;
+        if reports != Some(scores.address) {
+            bail!(
+                "patient_records anchors score reports for {} instead of risk_scores {}",
+                reports.map(|a| ss58(&a)).unwrap_or_else(|| "no contract".into()),
+                self.risk_scores.address
+            );
+        }
         Ok(())
     }
 }
@@ -297,6 +306,17 @@ pub async fn deploy_suite(
     )
     .await?;
     let (deployed_at_block, _) = node.best_block().await?;
+    let records_ref = ContractRef::load(artifacts, "patient_records", parse_account(&records.address)?)?;
+    let wired = node
+        .submit::<_, Result<(), RecordsError>>(
+            &records_ref,
+            admin,
+            "set_score_contract",
+            &(parse_account(&scores.address)?,),
+        )
+        .await?;
+    wired.dry_run.value.map_err(|err| anyhow!("set_score_contract refused: {err:?}"))?;
+    log.push(format!("patient_records: reports are anchored by risk_scores {}", scores.address));
     Ok((
         Deployment {
             node_url: node.url().to_string(),

@@ -25,7 +25,10 @@ use contract_extrinsics::{
     ContractArtifacts, ErrorVariant,
 };
 pub use ehr_types::decode::{EhrEvent, RawEvent};
-use ehr_types::{AccessDecision, AccessMode, RecordCategory};
+use ehr_types::{
+    AccessDecision, AccessMode, EncryptionKey, Grant, Page, RecordCategory, RecordsError,
+    MAX_PAGE_LIMIT,
+};
 use ink::{
     primitives::AccountId,
     scale::{Decode, DecodeAll, Encode},
@@ -241,6 +244,17 @@ fn contract_events<E: std::error::Error + Send + Sync + 'static>(
     Ok(raw)
 }
 
+/// The readers of a patient's records of one category, as [`Node::readers`] finds them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readers {
+    /// The patient's published key, if any.
+    pub patient_key: Option<EncryptionKey>,
+    /// Providers that may read the category now, with their published keys.
+    pub providers: Vec<(AccountId, EncryptionKey)>,
+    /// Providers that may read it but published no key.
+    pub without_key: Vec<AccountId>,
+}
+
 /// A connection to a node.
 #[derive(Clone)]
 pub struct Node {
@@ -447,6 +461,52 @@ impl Node {
         account: &AccountId,
     ) -> Result<Option<[u8; 32]>> {
         Ok(self.dry_run(contract, account, "encryption_key", &(*account,)).await?.value)
+    }
+
+    /// Every grant `patient` has given, page by page (read as the patient: grants are public
+    /// chain state).
+    pub async fn grants_of(&self, records: &ContractRef, patient: &AccountId) -> Result<Vec<(AccountId, Grant)>> {
+        let mut all = Vec::new();
+        let mut from = 0;
+        loop {
+            let page: Result<Page<(AccountId, Grant)>, RecordsError> =
+                self.dry_run(records, patient, "grants", &(from, MAX_PAGE_LIMIT)).await?.value;
+            let page = page.map_err(|e| anyhow!("grants of {}: {e:?}", ss58(patient)))?;
+            all.extend(page.items);
+            match page.next {
+                Some(next) => from = next,
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Who may open a new `category` record of `patient` now, with the key each is sealed for:
+    /// the patient (`None` when it published no key), and every provider whose grant lets it
+    /// read the category now (the records contract's own decision), apart from those that
+    /// published no key.
+    pub async fn readers(
+        &self,
+        records: &ContractRef,
+        registry: &ContractRef,
+        patient: &AccountId,
+        category: RecordCategory,
+    ) -> Result<Readers> {
+        let mut readers = Readers {
+            patient_key: self.encryption_key(records, patient).await?,
+            providers: Vec::new(),
+            without_key: Vec::new(),
+        };
+        for (provider, _) in self.grants_of(records, patient).await? {
+            let decision = self.access_decision(records, patient, &provider, category, AccessMode::Read).await?;
+            if decision != AccessDecision::Granted {
+                continue;
+            }
+            match self.encryption_key(registry, &provider).await? {
+                Some(key) => readers.providers.push((provider, key)),
+                None => readers.without_key.push(provider),
+            }
+        }
+        Ok(readers)
     }
 
     /// Calls `message` of `contract`, signed by `signer`: dry-runs it, and unless the dry-run

@@ -37,13 +37,13 @@
 mod patient_records {
     use ehr_types::{
         api::{
-            upgrade, ConsentCheck, MigrationStatus, ProviderDirectory, UpgradeError, UpgradeState,
-            Upgradeable,
+            upgrade, ConsentCheck, MigrationStatus, ProviderDirectory, ReportAnchor, UpgradeError,
+            UpgradeState, Upgradeable,
         },
         check_locator,
         events::{
             AccessGranted, AccessRequested, AccessRevoked, EncryptionKeySet, PatientRegistered,
-            ProfileCommitmentSet, RecordAdded, RecordErased,
+            ProfileCommitmentSet, RecordAdded, RecordErased, ScoreContractSet,
         },
         scores::{InputCheck, MAX_BATCH},
         AccessDecision, AccessMode, AddRecordOutcome, CategorySet, ContentHash, DenialReason, EncryptionKey,
@@ -126,6 +126,8 @@ mod patient_records {
         upgrades: Lazy<UpgradeState>,
         /// Each patient's X25519 encryption public key (storage version 2).
         encryption_keys: Mapping<AccountId, EncryptionKey>,
+        /// The risk-scores contract that anchors score reports (`set_score_contract`).
+        score_contract: Lazy<AccountId>,
     }
 
     impl PatientRecords {
@@ -145,6 +147,7 @@ mod patient_records {
                 grantees: Mapping::default(),
                 upgrades,
                 encryption_keys: Mapping::default(),
+                score_contract: Lazy::new(),
             }
         }
 
@@ -230,6 +233,27 @@ mod patient_records {
         #[ink(message)]
         pub fn registry(&self) -> AccountId {
             self.registry
+        }
+
+        /// Names the risk-scores contract whose accepted scores anchor their sealed reports in
+        /// patients' charts (`ReportAnchor::anchor_reports`); replaces any earlier one. The
+        /// registry's admin only. Emits `ScoreContractSet`.
+        ///
+        /// # Errors
+        /// `NoAccess` when the caller is not the registry's admin or the registry cannot be
+        /// asked.
+        #[ink(message)]
+        pub fn set_score_contract(&mut self, contract: AccountId) -> Result<()> {
+            self.ensure_governance().map_err(|_| RecordsError::NoAccess)?;
+            self.score_contract.set(&contract);
+            self.env().emit_event(ScoreContractSet { contract });
+            Ok(())
+        }
+
+        /// The risk-scores contract that anchors score reports, once named.
+        #[ink(message)]
+        pub fn score_contract(&self) -> Option<AccountId> {
+            self.score_contract.get()
         }
 
         // ---- records --------------------------------------------------------------------
@@ -783,6 +807,56 @@ mod patient_records {
                 })
                 .collect())
         }
+    }
+
+    impl ReportAnchor for PatientRecords {
+        /// Anchors, for each `(patient, report_hash)`, a `RiskAssessment` record authored by
+        /// `author` (the oracle's account) with the locator `vault://<report_hash>`, exactly as
+        /// `add_record` anchors one (`RecordAdded`). Only the risk-scores contract named by
+        /// `set_score_contract` may call it, in the call that accepts the scores; the oracle's
+        /// consent to read the scored input was checked there. One outcome per item, in order.
+        ///
+        /// # Errors
+        /// `NotScoreContract`; `BatchTooLarge` for more than 128 items. Per item:
+        /// `PatientNotRegistered`; `InvalidContentHash`; `DuplicateContentHash`; `Overflow`.
+        #[ink(message)]
+        fn anchor_reports(
+            &mut self,
+            author: AccountId,
+            items: Vec<(AccountId, ContentHash)>,
+        ) -> Result<Vec<Result<RecordId>>> {
+            if self.score_contract.get() != Some(self.env().caller()) {
+                return Err(RecordsError::NotScoreContract);
+            }
+            if items.len() > MAX_BATCH as usize {
+                return Err(RecordsError::BatchTooLarge);
+            }
+            Ok(items
+                .into_iter()
+                .map(|(patient, report_hash)| {
+                    let entry = self.patient_of(patient)?;
+                    let locator = vault_locator(&report_hash);
+                    let category = RecordCategory::RiskAssessment;
+                    self.check_record_input(patient, category, report_hash, &locator, None)?;
+                    match self.anchor(entry, patient, author, category, report_hash, locator, None)? {
+                        AddRecordOutcome::Added(id) => Ok(id),
+                        _ => Err(RecordsError::Overflow),
+                    }
+                })
+                .collect())
+        }
+    }
+
+    /// `vault://<hex of hash>`: the record vault's locator of the envelope hashing to `hash`.
+    fn vault_locator(hash: &ContentHash) -> Vec<u8> {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut locator = Vec::with_capacity(72);
+        locator.extend_from_slice(b"vault://");
+        for byte in hash {
+            locator.push(HEX[usize::from(byte >> 4)]);
+            locator.push(HEX[usize::from(byte & 0x0f)]);
+        }
+        locator
     }
 
     impl Upgradeable for PatientRecords {

@@ -13,9 +13,15 @@
 //!   nonce above the signer's last, and its input must be a record of the patient anchored in
 //!   the records contract that the oracle's account may read: the records contract checks the
 //!   whole batch in one cross-contract call.
-//! - Accepted scores are stored as the patient's latest per model (the newest by `computed_at`,
-//!   ties by signer key then nonce; an older one or one of a superseded input never replaces
-//!   it) and announced by `ScoreAccepted`, which carries ids and hashes only.
+//! - **Sealed scores.** An attestation carries no risk: a commitment to the result
+//!   (`SHA-256(context ‖ salt ‖ SCALE(risk, band))`) and the hash of the sealed report (an
+//!   encrypted FHIR `RiskAssessment` in the record vault, readable by the patient and the
+//!   providers the patient lets read `RiskAssessment` records). Accepting a batch anchors each
+//!   report in the patient's chart, in the same call (`ReportAnchor::anchor_reports` on the
+//!   records contract). Accepted scores are stored as the patient's latest per model (the
+//!   newest by `computed_at`, ties by signer key then nonce; an older one never replaces it)
+//!   and announced by `ScoreAccepted`: commitments, hashes and ids only, in storage, events
+//!   and call data.
 //! - A refusal after the signature verified is kept on chain: the nonce is consumed and
 //!   `ScoreRefused` says why, so a refused attestation can never be landed later. A nonce may
 //!   step at most `MAX_NONCE_STEP` (2^48) above the last, so no attestation ends a signer.
@@ -27,21 +33,24 @@
 mod risk_scores {
     use ed25519_dalek::{Signature as Ed25519Signature, VerifyingKey};
     use ehr_types::{
-        api::{upgrade, ConsentCheck, MigrationStatus, UpgradeError, UpgradeState, Upgradeable},
+        api::{
+            upgrade, ConsentCheck, MigrationStatus, ReportAnchor, UpgradeError, UpgradeState, Upgradeable,
+        },
         events::{
-            AdminTransferProposed, AdminTransferred, ModelApproved, ModelRetired, ScoreAccepted,
-            ScoreRefused, SignerAdded, SignerRetired,
+            AdminTransferProposed, AdminTransferred, LegacyScoresPurged, ModelApproved, ModelRetired,
+            ScoreAccepted, ScoreRefused, SignerAdded, SignerRetired,
         },
         scores::{
-            AttestationBatch, InputCheck, Signature, SignerInfo, SignerKey, StoredScore, MAX_BATCH,
-            MAX_CLOCK_SKEW_MS, MAX_NONCE_STEP, PPM,
+            AttestationBatch, InputCheck, LegacyScore, Signature, SignerInfo, SignerKey, StoredScore,
+            MAX_BATCH, MAX_CLOCK_SKEW_MS, MAX_NONCE_STEP, MAX_PURGE,
         },
-        AccessDecision, AccessMode, ContentHash, ProviderRole, RecordCategory, ScoreError,
+        AccessDecision, AccessMode, ContentHash, ProviderRole, RecordCategory, RecordId, RecordsError,
+        ScoreError,
     };
     use ink::{
         codegen::TraitCallBuilder,
         contract_ref,
-        prelude::vec::Vec,
+        prelude::{collections::BTreeMap, vec::Vec},
         storage::{Lazy, Mapping},
     };
 
@@ -49,7 +58,7 @@ mod risk_scores {
     pub type Result<T> = core::result::Result<T, ScoreError>;
 
     /// Version of this code's storage layout (1: the first release).
-    pub const STORAGE_VERSION: u16 = 2;
+    pub const STORAGE_VERSION: u16 = 3;
 
     /// Risk-scores storage. The root fields keep the first release's order; later fields live
     /// in cells of their own.
@@ -65,12 +74,15 @@ mod risk_scores {
         signers: Mapping<SignerKey, SignerInfo>,
         /// Model hashes: `true` approved, `false` retired.
         models: Mapping<ContentHash, bool>,
-        /// Latest accepted score by (patient, model hash).
-        scores: Mapping<(AccountId, ContentHash), StoredScore>,
+        /// Scores with the risk in the clear, as storage versions 1–2 kept them: never written
+        /// or read since version 3, only deleted (`purge_legacy_scores`).
+        scores: Mapping<(AccountId, ContentHash), LegacyScore>,
         /// The account proposed as the next admin, until it accepts.
         pending_admin: Lazy<Option<AccountId>>,
         /// Storage version, time-lock and scheduled upgrade.
         upgrades: Lazy<UpgradeState>,
+        /// Latest accepted (sealed) score by (patient, model hash), since storage version 3.
+        sealed_scores: Mapping<(AccountId, ContentHash), StoredScore>,
     }
 
     impl RiskScores {
@@ -90,6 +102,7 @@ mod risk_scores {
                 scores: Mapping::default(),
                 pending_admin: Lazy::new(),
                 upgrades,
+                sealed_scores: Mapping::default(),
             }
         }
 
@@ -179,21 +192,29 @@ mod risk_scores {
 
         /// Submits a signed batch of up to 128 attestations. The batch as a whole fails
         /// (`Err`, nothing consumed) when it is empty, too large, from an unknown or retired
-        /// signer, or badly signed, or when the records contract cannot be asked; otherwise
-        /// each attestation gets its own outcome, in order, and every refusal that consumed its
-        /// nonce is kept on chain with a `ScoreRefused` event.
+        /// signer, or badly signed, or when the records contract cannot be asked or refuses to
+        /// anchor reports for this contract; otherwise each attestation gets its own outcome,
+        /// in order, and every refusal that consumed its nonce is kept on chain with a
+        /// `ScoreRefused` event.
         ///
         /// Per attestation, in this order: `WrongDomain`; `StaleNonce` (not above the signer's
         /// last; nothing consumed); `NonceTooFar` (more than 2^48 above it; nothing consumed);
-        /// from here on the nonce is consumed, accepted or not: `RiskOutOfRange`;
-        /// `ComputedInFuture` (more than 10 minutes after the block's time);
-        /// `ModelNotApproved`; `InputNotAnchored`; `InputSuperseded`; `NoConsent(reason)`
-        /// (including `RoleNotPermitted` when the key's account is not an `Analytics`
-        /// provider, `ProviderSuspended`, `SuspendedSinceGrant`); `OlderThanLatest`.
+        /// from here on the nonce is consumed, accepted or not: `ComputedInFuture` (more than
+        /// 10 minutes after the block's time); `ModelNotApproved`; `InputNotAnchored`;
+        /// `InputSuperseded`; `InputErased`; `NoConsent(reason)` (including `RoleNotPermitted`
+        /// when the key's account is not an `Analytics` provider, `ProviderSuspended`,
+        /// `SuspendedSinceGrant`); `OlderThanLatest`; `ReportNotAnchored`.
+        ///
+        /// An accepted attestation's sealed report is anchored in the patient's chart as a
+        /// `RiskAssessment` record authored by the oracle's account, in this same call (one
+        /// call to the records contract for the batch); the score is stored as its commitment,
+        /// report hash and record id, and announced by `ScoreAccepted`. No risk or band is
+        /// ever seen by the contract.
         ///
         /// # Errors
         /// `EmptyBatch`; `BatchTooLarge`; `UnknownSigner`; `SignerRetired`; `BadSignature`;
-        /// `RecordsUnavailable`.
+        /// `RecordsUnavailable`; `ReportNotAnchored` (this contract is not the records
+        /// contract's score contract).
         #[ink(message)]
         pub fn submit_scores(
             &mut self,
@@ -233,9 +254,6 @@ mod risk_scores {
                         return Err(ScoreError::NonceTooFar);
                     }
                     signer.last_nonce = a.nonce;
-                    if a.risk_ppm > PPM {
-                        return Err(ScoreError::RiskOutOfRange);
-                    }
                     if a.computed_at > latest_time {
                         return Err(ScoreError::ComputedInFuture);
                     }
@@ -277,30 +295,65 @@ mod risk_scores {
                 }
             }
 
+            // Only a score newer than the latest (stored, or accepted earlier in this batch)
+            // replaces it; the others are refused before their reports are anchored.
+            let mut newest: BTreeMap<(AccountId, ContentHash), (u64, SignerKey, u64)> = BTreeMap::new();
+            for (a, outcome) in batch.attestations.iter().zip(outcomes.iter_mut()) {
+                if outcome.is_err() {
+                    continue;
+                }
+                let key = (a.patient, a.model_hash);
+                let recency = (a.computed_at, batch.signer, a.nonce);
+                let latest = match newest.get(&key) {
+                    Some(latest) => Some(*latest),
+                    None => self.sealed_scores.get(key).map(|s| s.recency()),
+                };
+                if latest.is_some_and(|latest| latest >= recency) {
+                    *outcome = Err(ScoreError::OlderThanLatest);
+                } else {
+                    newest.insert(key, recency);
+                }
+            }
+
+            // The reports of the accepted ones, anchored in one call to the records contract.
+            let reports: Vec<(AccountId, ContentHash)> = batch
+                .attestations
+                .iter()
+                .zip(&outcomes)
+                .filter(|(_, outcome)| outcome.is_ok())
+                .map(|(a, _)| (a.patient, a.report_hash))
+                .collect();
+            let mut anchored = if reports.is_empty() {
+                Vec::new().into_iter()
+            } else {
+                self.anchor_reports(signer.account, reports)?.into_iter()
+            };
             let now = self.env().block_number();
             for (a, outcome) in batch.attestations.iter().zip(outcomes.iter_mut()) {
                 if outcome.is_ok() {
-                    let score = StoredScore {
-                        risk_ppm: a.risk_ppm,
-                        band: a.band,
-                        input_hash: a.input_hash,
-                        computed_at: a.computed_at,
-                        signer: batch.signer,
-                        nonce: a.nonce,
-                        accepted_at: now,
-                    };
-                    let key = (a.patient, a.model_hash);
-                    if self.scores.get(key).is_some_and(|latest| latest.recency() >= score.recency()) {
-                        *outcome = Err(ScoreError::OlderThanLatest);
-                    } else {
-                        self.scores.insert(key, &score);
-                        self.env().emit_event(ScoreAccepted {
-                            patient: a.patient,
-                            model_hash: a.model_hash,
-                            input_hash: a.input_hash,
-                            signer: batch.signer,
-                            nonce: a.nonce,
-                        });
+                    match anchored.next() {
+                        Some(Ok(report_record)) => {
+                            let score = StoredScore {
+                                commitment: a.commitment,
+                                report_hash: a.report_hash,
+                                report_record,
+                                input_hash: a.input_hash,
+                                computed_at: a.computed_at,
+                                signer: batch.signer,
+                                nonce: a.nonce,
+                                accepted_at: now,
+                            };
+                            self.sealed_scores.insert((a.patient, a.model_hash), &score);
+                            self.env().emit_event(ScoreAccepted {
+                                patient: a.patient,
+                                model_hash: a.model_hash,
+                                input_hash: a.input_hash,
+                                signer: batch.signer,
+                                nonce: a.nonce,
+                                report_record,
+                            });
+                        }
+                        _ => *outcome = Err(ScoreError::ReportNotAnchored),
                     }
                 }
                 if let Err(reason) = *outcome {
@@ -313,8 +366,34 @@ mod risk_scores {
             Ok(outcomes)
         }
 
-        /// The patient's latest accepted score for a model. Readable by the patient and by
-        /// accounts the patient lets read its `Summary` records (the scores summarise the chart).
+        /// Deletes scores stored in the clear by storage versions 1–2, by their
+        /// `(patient, model hash)` keys (the `ScoreAccepted` events of those versions name
+        /// them); returns how many of the given keys held one. Anyone may call it: it only
+        /// removes data. Emits `LegacyScoresPurged` when it deleted any.
+        ///
+        /// # Errors
+        /// `TooManyKeys` for more than `MAX_PURGE` (64) keys.
+        #[ink(message)]
+        pub fn purge_legacy_scores(&mut self, keys: Vec<(AccountId, ContentHash)>) -> Result<u32> {
+            if keys.len() > MAX_PURGE as usize {
+                return Err(ScoreError::TooManyKeys);
+            }
+            let mut count = 0u32;
+            for key in keys {
+                if self.scores.contains(key) {
+                    self.scores.remove(key);
+                    count = count.saturating_add(1);
+                }
+            }
+            if count > 0 {
+                self.env().emit_event(LegacyScoresPurged { count });
+            }
+            Ok(count)
+        }
+
+        /// The patient's latest accepted score for a model: its commitment, its report's hash
+        /// and record, never the risk. Readable by the patient and by accounts the patient lets
+        /// read its `RiskAssessment` records (who then open the report in the vault).
         ///
         /// # Errors
         /// `NoConsent(reason)`; `RecordsUnavailable`.
@@ -331,7 +410,7 @@ mod risk_scores {
                     AccessDecision::Denied(reason) => return Err(ScoreError::NoConsent(reason)),
                 }
             }
-            Ok(self.scores.get((patient, model_hash)))
+            Ok(self.sealed_scores.get((patient, model_hash)))
         }
 
         /// A registered signer.
@@ -433,11 +512,26 @@ mod risk_scores {
             }
         }
 
+        /// Anchors the accepted scores' reports as `RiskAssessment` records authored by the
+        /// oracle's account (one typed call per batch); one outcome per report.
+        fn anchor_reports(
+            &self,
+            author: AccountId,
+            reports: Vec<(AccountId, ContentHash)>,
+        ) -> Result<Vec<core::result::Result<RecordId, RecordsError>>> {
+            let mut records: contract_ref!(ReportAnchor) = self.records.into();
+            match records.call_mut().anchor_reports(author, reports).try_invoke() {
+                Ok(Ok(Ok(anchored))) => Ok(anchored),
+                Ok(Ok(Err(_))) => Err(ScoreError::ReportNotAnchored),
+                _ => Err(ScoreError::RecordsUnavailable),
+            }
+        }
+
         fn access_decision(&self, patient: AccountId, accessor: AccountId) -> Result<AccessDecision> {
             let records: contract_ref!(ConsentCheck) = self.records.into();
             match records
                 .call()
-                .access_decision(patient, accessor, RecordCategory::Summary, AccessMode::Read)
+                .access_decision(patient, accessor, RecordCategory::RiskAssessment, AccessMode::Read)
                 .try_invoke()
             {
                 Ok(Ok(decision)) => Ok(decision),
@@ -489,7 +583,10 @@ mod risk_scores {
 
         /// Migrates the stored data to this code's storage version (anyone; idempotent).
         /// First release → 2: nothing to rewrite (scores, signers and models keep their
-        /// layout; no admin transfer is pending).
+        /// layout; no admin transfer is pending). 1 or 2 → 3: scores are sealed from now on, in
+        /// a new mapping; the clear-text scores of earlier versions are no longer readable
+        /// through any message and are deleted by `purge_legacy_scores` (a mapping cannot be
+        /// enumerated on chain, so their keys come from the old `ScoreAccepted` events).
         ///
         /// # Errors
         /// `InvalidStepLimit` (limit not 1–64); `UnknownStorageVersion(v)` (a downgrade).

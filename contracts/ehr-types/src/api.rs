@@ -73,6 +73,26 @@ pub trait ConsentCheck {
     ) -> Result<ink::prelude::vec::Vec<InputCheck>, RecordsError>;
 }
 
+/// The records contract's anchoring of sealed score reports, as the risk-scores contract uses
+/// it in the call that accepts the scores.
+#[ink::trait_definition]
+pub trait ReportAnchor {
+    /// Anchors, for each `(patient, report_hash)`, a `RiskAssessment` record authored by
+    /// `author` (the oracle's account) with the locator `vault://<report_hash>`. Only the
+    /// risk-scores contract named by `set_score_contract` may call it. One outcome per item,
+    /// in order.
+    ///
+    /// # Errors
+    /// `NotScoreContract`; `BatchTooLarge` for more than `MAX_BATCH` (128) items. Per item:
+    /// `PatientNotRegistered`, `DuplicateContentHash`, `InvalidContentHash`, `Overflow`.
+    #[ink(message)]
+    fn anchor_reports(
+        &mut self,
+        author: AccountId,
+        items: ink::prelude::vec::Vec<(AccountId, ContentHash)>,
+    ) -> Result<ink::prelude::vec::Vec<Result<crate::RecordId, RecordsError>>, RecordsError>;
+}
+
 /// Why an upgrade message was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[ink::scale_derive(Encode, Decode, TypeInfo)]

@@ -93,6 +93,8 @@ ehr_events!(
     UpgradeApplied,
     StorageMigrated,
     EncryptionKeySet,
+    ScoreContractSet,
+    LegacyScoresPurged,
 );
 
 /// A short form of an account for logs: `0x` and its first four bytes.
@@ -170,13 +172,16 @@ impl EhrEvent {
             EhrEvent::ModelApproved(e) => format!("ModelApproved {}", short_hex(&e.model_hash)),
             EhrEvent::ModelRetired(e) => format!("ModelRetired {}", short_hex(&e.model_hash)),
             EhrEvent::ScoreAccepted(e) => format!(
-                "ScoreAccepted patient {} model {} input sha256 {} signer {} nonce {}",
+                "ScoreAccepted patient {} model {} input sha256 {} signer {} nonce {} report record {}",
                 a(&e.patient),
                 short_hex(&e.model_hash),
                 short_hex(&e.input_hash),
                 short_hex(&e.signer),
-                e.nonce
+                e.nonce,
+                e.report_record
             ),
+            EhrEvent::ScoreContractSet(e) => format!("ScoreContractSet {}", a(&e.contract)),
+            EhrEvent::LegacyScoresPurged(e) => format!("LegacyScoresPurged {}", e.count),
             EhrEvent::ScoreRefused(e) => {
                 format!("ScoreRefused signer {} nonce {}: {:?}", short_hex(&e.signer), e.nonce, e.reason)
             }

@@ -94,6 +94,9 @@ pub enum RecordsError {
     InvalidEncryptionKey,
     /// The record was erased by the patient: it can be neither erased again nor corrected.
     RecordErased,
+    /// The caller is not the risk-scores contract the governance named
+    /// (`set_score_contract`): only it anchors score reports.
+    NotScoreContract,
 }
 
 /// Errors of the risk-scores contract, and per-item outcomes of a batch.
@@ -123,7 +126,8 @@ pub enum ScoreError {
     NoConsent(DenialReason),
     /// The input hash is not an anchored record of the patient.
     InputNotAnchored,
-    /// The risk is above 1_000_000 ppm.
+    /// The risk is above 1_000_000 ppm. Not returned since scores are sealed (storage
+    /// version 3): the contract never sees the risk; the report's reader checks it.
     RiskOutOfRange,
     /// The batch is empty.
     EmptyBatch,
@@ -149,6 +153,11 @@ pub enum ScoreError {
     AlreadyAdmin,
     /// The input record was erased by the patient.
     InputErased,
+    /// The records contract did not anchor the score's report (its hash is already anchored
+    /// for the patient, or this contract is not the records contract's score contract).
+    ReportNotAnchored,
+    /// More legacy keys than `MAX_PURGE` in one `purge_legacy_scores` call.
+    TooManyKeys,
 }
 
 impl ScoreError {

@@ -219,6 +219,25 @@ pub struct ScoreAccepted {
     pub signer: SignerKey,
     /// The attestation's nonce.
     pub nonce: u64,
+    /// The sealed report's record in the patient's chart, anchored in the same call.
+    pub report_record: RecordId,
+}
+
+/// The governance named the risk-scores contract whose accepted scores anchor their reports
+/// in patients' charts (`set_score_contract`).
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreContractSet {
+    /// The risk-scores contract.
+    pub contract: AccountId,
+}
+
+/// Scores stored in the clear by storage versions 1–2 were deleted (`purge_legacy_scores`).
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyScoresPurged {
+    /// How many entries were deleted by this call.
+    pub count: u32,
 }
 
 /// A signed attestation was refused after its signature and nonce checks passed; its nonce is

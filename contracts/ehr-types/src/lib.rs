@@ -141,11 +141,14 @@ pub enum RecordCategory {
     Billing,
     /// A summary document such as a FHIR `Bundle` of the patient's chart.
     Summary,
+    /// An explained risk score of the AI oracle: a sealed FHIR `RiskAssessment` report,
+    /// anchored by the risk-scores contract when it accepts the score's attestation.
+    RiskAssessment,
 }
 
 impl RecordCategory {
     /// Every category, in declaration order.
-    pub const ALL: [RecordCategory; 10] = [
+    pub const ALL: [RecordCategory; 11] = [
         RecordCategory::ClinicalNote,
         RecordCategory::LabResult,
         RecordCategory::Vitals,
@@ -156,6 +159,7 @@ impl RecordCategory {
         RecordCategory::Allergy,
         RecordCategory::Billing,
         RecordCategory::Summary,
+        RecordCategory::RiskAssessment,
     ];
 
     /// The category's bit in a [`CategorySet`].

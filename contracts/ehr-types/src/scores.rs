@@ -7,7 +7,7 @@
 
 use alloc::vec::Vec;
 
-use crate::{AccountId, BlockNumber, ContentHash};
+use crate::{AccountId, BlockNumber, ContentHash, RecordId};
 
 /// An ed25519 public key of an oracle signer.
 pub type SignerKey = [u8; 32];
@@ -15,7 +15,11 @@ pub type SignerKey = [u8; 32];
 pub type Signature = [u8; 64];
 
 /// Domain tag prepended to every signed batch digest.
-pub const SCORE_SIGNING_CONTEXT: &[u8] = b"ehr-on-ink/risk-scores/v1";
+pub const SCORE_SIGNING_CONTEXT: &[u8] = b"ehr-on-ink/risk-scores/v2";
+/// Domain tag of a score commitment ([`ScoreResult::commitment`]).
+pub const SCORE_COMMITMENT_CONTEXT: &[u8] = b"ehr-on-ink/score-commitment/v1";
+/// Most legacy keys one `purge_legacy_scores` call takes.
+pub const MAX_PURGE: u32 = 64;
 /// Largest batch `submit_scores` accepts.
 pub const MAX_BATCH: u32 = 128;
 /// Largest step between a signer's last accepted nonce and a new one. The oracle's
@@ -42,8 +46,37 @@ pub enum ScoreBand {
     High,
 }
 
+/// The sealed result of a score: what the commitment of an attestation hides and the report
+/// reveals to its readers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub struct ScoreResult {
+    /// 10-year risk in parts per million.
+    pub risk_ppm: u32,
+    /// Risk band.
+    pub band: ScoreBand,
+}
+
+impl ScoreResult {
+    /// The commitment to this result under `salt`:
+    /// `SHA-256(SCORE_COMMITMENT_CONTEXT ‖ salt ‖ SCALE(result))`. With a fresh random 32-byte
+    /// salt it reveals nothing about the result; the report carries the salt, so its readers
+    /// open it.
+    pub fn commitment(&self, salt: &[u8; 32]) -> ContentHash {
+        let mut input = Vec::with_capacity(SCORE_COMMITMENT_CONTEXT.len().saturating_add(37));
+        input.extend_from_slice(SCORE_COMMITMENT_CONTEXT);
+        input.extend_from_slice(salt);
+        ink::scale::Encode::encode_to(self, &mut input);
+        let mut digest = [0u8; 32];
+        ink::env::hash_bytes::<ink::env::hash::Sha2x256>(&input, &mut digest);
+        digest
+    }
+}
+
 /// What the oracle attests: model `model_hash`, run on the patient's anchored record whose
-/// document hashes to `input_hash`, gave `risk_ppm`. 117 bytes SCALE-encoded.
+/// envelope hashes to `input_hash`, gave the result committed to in `commitment`, explained in
+/// the sealed report whose envelope hashes to `report_hash`. No score in the clear: 176 bytes
+/// SCALE-encoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[ink::scale_derive(Encode, Decode, TypeInfo)]
 pub struct ScoreAttestation {
@@ -53,10 +86,11 @@ pub struct ScoreAttestation {
     pub model_hash: ContentHash,
     /// SHA-256 of the exact document scored; must be anchored in the patient's records.
     pub input_hash: ContentHash,
-    /// 10-year risk in parts per million.
-    pub risk_ppm: u32,
-    /// Risk band.
-    pub band: ScoreBand,
+    /// Commitment to the [`ScoreResult`] ([`ScoreResult::commitment`]).
+    pub commitment: ContentHash,
+    /// SHA-256 of the sealed report's envelope: anchored as the patient's `RiskAssessment`
+    /// record when the attestation is accepted, stored in the record vault.
+    pub report_hash: ContentHash,
     /// When the oracle computed it (Unix time, milliseconds).
     pub computed_at: u64,
     /// Per-signer sequence number, strictly increasing across all the signer's attestations.
@@ -92,14 +126,17 @@ impl AttestationBatch {
 
 /// The latest accepted score of a patient for a model: the newest by `computed_at`, ties broken
 /// by the higher signer key, then the higher nonce, whatever order they were submitted in.
+/// Sealed: a commitment and the report's record, never the risk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[ink::scale_derive(Encode, Decode, TypeInfo)]
 #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
 pub struct StoredScore {
-    /// 10-year risk in parts per million.
-    pub risk_ppm: u32,
-    /// Risk band.
-    pub band: ScoreBand,
+    /// Commitment to the result ([`ScoreResult::commitment`]).
+    pub commitment: ContentHash,
+    /// SHA-256 of the sealed report's envelope.
+    pub report_hash: ContentHash,
+    /// The report's record id in the patient's chart (category `RiskAssessment`).
+    pub report_record: RecordId,
     /// SHA-256 of the document scored.
     pub input_hash: ContentHash,
     /// When the oracle computed it (Unix ms).
@@ -117,6 +154,28 @@ impl StoredScore {
     pub fn recency(&self) -> (u64, SignerKey, u64) {
         (self.computed_at, self.signer, self.nonce)
     }
+}
+
+/// A score as storage versions 1 and 2 kept it, with the risk in the clear. Storage version 3
+/// never reads it back; `purge_legacy_scores` deletes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct LegacyScore {
+    /// 10-year risk in parts per million.
+    pub risk_ppm: u32,
+    /// Risk band.
+    pub band: ScoreBand,
+    /// SHA-256 of the document scored.
+    pub input_hash: ContentHash,
+    /// When the oracle computed it (Unix ms).
+    pub computed_at: u64,
+    /// The signer's key.
+    pub signer: SignerKey,
+    /// The attestation's nonce.
+    pub nonce: u64,
+    /// Block in which it was accepted.
+    pub accepted_at: BlockNumber,
 }
 
 /// A registered oracle signer.
