@@ -2,13 +2,16 @@
 //! drink chain running the release contract artifacts, with the record vault's embedded store (files + SQLite) and its release rule. No
 //! node needed. The document is sealed for its readers before anything is stored; the chain
 //! anchors the envelope's hash; the oracle, a reader like any provider, gets the envelope and
-//! its wrapped key only after its own audited `request_access`, decrypts and scores.
+//! its wrapped key only after its own audited `request_access`, decrypts and scores. The score
+//! is sealed: the chain gets a commitment and the hash of an encrypted, explained report that
+//! only the patient and the doctor can open and check.
 
 use ai_oracle::{
     attest::{self, OracleKey},
     fhir::{self, ExtractOptions},
     model::RiskModel,
     pce::PooledCohortEquations,
+    report::{self, OpenedReport, Report},
 };
 use anyhow::{bail, Context, Result};
 use ehr_envelope::{Envelope, KeyPair};
@@ -38,9 +41,9 @@ fn fetch(
     caller: AccountId,
     keys: &KeyPair,
     patient: AccountId,
+    category: RecordCategory,
     content_hash: [u8; 32],
 ) -> Result<Vec<u8>> {
-    let category = RecordCategory::Summary;
     let request = ehr.request_access(caller, patient, category);
     show("request_access", &request);
     let decision = request.value.map_err(|e| anyhow::anyhow!("request_access: {e:?}"))?;
@@ -112,14 +115,19 @@ fn main() -> Result<()> {
     show("set_encryption_key(doctor)", &ehr.set_provider_key(doctor, doctor_keys.public().0));
     show("set_encryption_key(oracle)", &ehr.set_provider_key(oracle, oracle_keys.public().0));
 
-    step("The patient grants the oracle and the doctor read access to summaries");
+    step("The patient grants the oracle read access to summaries, the doctor to summaries and risk reports");
     show(
         "grant_access(oracle, read Summary)",
         &ehr.grant_access(patient, oracle, Scope::read(&[RecordCategory::Summary]), None),
     );
     show(
-        "grant_access(doctor, read Summary)",
-        &ehr.grant_access(patient, doctor, Scope::read(&[RecordCategory::Summary]), None),
+        "grant_access(doctor, read Summary + RiskAssessment)",
+        &ehr.grant_access(
+            patient,
+            doctor,
+            Scope::read(&[RecordCategory::Summary, RecordCategory::RiskAssessment]),
+            None,
+        ),
     );
 
     step("The patient seals the FHIR bundle for its readers, anchors the envelope's hash, stores it");
@@ -153,50 +161,67 @@ fn main() -> Result<()> {
     );
 
     step("The oracle requests the record (audited), the vault releases it, the oracle decrypts and scores");
-    let document = fetch(&mut ehr, &vault, &runtime, oracle, &oracle_keys, patient, input_hash)?;
+    let document =
+        fetch(&mut ehr, &vault, &runtime, oracle, &oracle_keys, patient, RecordCategory::Summary, input_hash)?;
     println!("  decrypted {} bytes of FHIR", document.len());
     let extract = fhir::extract_json(&document, ExtractOptions::default()).context("sample bundle")?;
     let score = model.score(&extract.inputs)?;
     println!(
-        "  {} ({} equation): 10-year ASCVD risk {:.2} % ({:?}), {} ppm",
+        "  {} ({} equation) scored the bundle; the result goes into a sealed report, not on chain",
         model.id(),
-        score.equation,
-        score.risk * 100.0,
-        score.band,
-        score.risk_ppm()
+        score.equation
     );
-    for c in &score.contributions {
-        println!("    {:<32} {:>10.4}", c.term, c.contribution);
-    }
+
+    step("The oracle seals the explained report for the patient and the doctor (RiskAssessment readers)");
+    let computed_at = ehr.chain.timestamp();
+    let write = |patient: AccountId, input_hash: [u8; 32]| -> Result<Report> {
+        report::write(&model, &score, &extract.sources, &patient, &input_hash, computed_at)
+            .map_err(|e| anyhow::anyhow!("no randomness from the OS: {e}"))
+    };
+    let report = write(patient, input_hash)?;
+    let (report_envelope, report_keys) =
+        Envelope::seal_for(&report.document, patient.as_ref(), &[patient_keys.public(), doctor_keys.public()])?;
+    let report_hash = report_envelope.content_hash();
+    println!(
+        "  report: FHIR RiskAssessment, {} bytes sealed; attestation carries commitment {} and report {}",
+        report_envelope.as_bytes().len(),
+        short_hex(&report.commitment()),
+        short_hex(&report_hash)
+    );
 
     let mut nonce = 0;
-    let mut signed = |ehr: &Ehr, key: &OracleKey, patient, input_hash| -> (AttestationBatch, Signature) {
+    let mut signed = |ehr: &Ehr, patient, input_hash, report: &Report, report_hash| {
         nonce += 1;
-        let attestation = attest::attestation(&model, &score, patient, input_hash, 1_718_150_400_000, nonce);
+        let attestation =
+            attest::attestation(&model, report, patient, input_hash, report_hash, computed_at, nonce);
         let batch = AttestationBatch {
             contract: ehr.scores.address,
             chain: SANDBOX_CHAIN,
             signer: key.public(),
             attestations: vec![attestation],
         };
-        let signature = key.sign(&batch);
+        let signature: Signature = key.sign(&batch);
         (batch, signature)
     };
 
     step("Refused: a score for a patient who gave the oracle no consent (kept on chain, nonce consumed)");
     let other = ehr.other_patient;
     show("register_patient(other)", &ehr.register_patient(other));
-    let other_doc = attest::input_hash(b"another patient's envelope");
+    let (other_envelope, _) = Envelope::seal(b"another patient's document", other.as_ref());
+    let other_doc = other_envelope.content_hash();
+    let other_locator = format!("vault://{}", hex::encode(other_doc));
     show(
         "add_record(other, Summary)",
-        &ehr.add_record(other, other, RecordCategory::Summary, other_doc, b"vault://other", None),
+        &ehr.add_record(other, other, RecordCategory::Summary, other_doc, other_locator.as_bytes(), None),
     );
-    let (early_batch, early_signature) = signed(&ehr, &key, other, other_doc);
+    let other_report = write(other, other_doc)?;
+    let other_report_hash = Envelope::seal(&other_report.document, other.as_ref()).0.content_hash();
+    let (early_batch, early_signature) = signed(&ehr, other, other_doc, &other_report, other_report_hash);
     let refused: Call<ScoreResult<ScoreResult<()>>> = ehr.submit_score(oracle, &early_batch, early_signature);
     show("submit_score", &refused);
 
-    step("The oracle posts the signed score: verified on-chain (ed25519) and stored");
-    let (batch, signature) = signed(&ehr, &key, patient, input_hash);
+    step("The oracle posts the signed attestation: verified on-chain (ed25519), report anchored, stored sealed");
+    let (batch, signature) = signed(&ehr, patient, input_hash, &report, report_hash);
     let accepted = ehr.submit_score(oracle, &batch, signature);
     show("submit_score", &accepted);
     println!(
@@ -207,6 +232,9 @@ fn main() -> Result<()> {
     if accepted.value != Ok(Ok(())) {
         bail!("the signed score was refused: {:?}", accepted.value);
     }
+    let keys = vec![(patient, report_keys[0].clone()), (doctor, report_keys[1].clone())];
+    runtime.block_on(vault.put(&patient, &oracle, &report_envelope, &keys))?;
+    println!("  the oracle stores the sealed report in the vault (after the chain anchored it)");
 
     step("Refused: the refused batch replayed after consent, a tampered signature, a replay");
     show(
@@ -216,40 +244,60 @@ fn main() -> Result<()> {
     show("submit_score(refused batch replayed)", &ehr.submit_score(oracle, &early_batch, early_signature));
     let mut tampered = signature;
     tampered[10] ^= 0x80;
-    let (fresh, _) = signed(&ehr, &key, patient, input_hash);
+    let (fresh, _) = signed(&ehr, patient, input_hash, &report, report_hash);
     show("submit_score(tampered signature)", &ehr.submit_score(oracle, &fresh, tampered));
     show("submit_score(replayed batch)", &ehr.submit_score(oracle, &batch, signature));
 
-    step("On-chain result, as the patient and the doctor read it");
+    step("On chain: a commitment and the report's record, no risk");
     let stored = ehr.latest_score(patient, patient, model.model_hash());
-    if let Ok(Some(s)) = &stored.value {
-        println!(
-            "  latest score: {} ppm ({:.2} %), {:?}, input {} signed by {} nonce {} at block {}",
-            s.risk_ppm,
-            f64::from(s.risk_ppm) / 10_000.0,
-            s.band,
-            short_hex(&s.input_hash),
-            short_hex(&s.signer),
-            s.nonce,
-            s.accepted_at
-        );
-    }
-    let as_doctor = ehr.latest_score(doctor, patient, model.model_hash());
+    let Ok(Some(stored)) = stored.value else { bail!("no stored score: {:?}", stored.value) };
     println!(
-        "  doctor reads it: {}",
-        if matches!(as_doctor.value, Ok(Some(_))) { "allowed (holds a Summary grant)" } else { "refused" }
+        "  latest score: commitment {}, report record {} ({}), input {} signed by {} nonce {} at block {}",
+        short_hex(&stored.commitment),
+        stored.report_record,
+        short_hex(&stored.report_hash),
+        short_hex(&stored.input_hash),
+        short_hex(&stored.signer),
+        stored.nonce,
+        stored.accepted_at
     );
+
+    step("The doctor opens the sealed report (audited) and checks it: commitment and signature");
+    let opened_bytes = fetch(
+        &mut ehr,
+        &vault,
+        &runtime,
+        doctor,
+        &doctor_keys,
+        patient,
+        RecordCategory::RiskAssessment,
+        stored.report_hash,
+    )?;
+    let opened = OpenedReport::parse(&opened_bytes)?;
+    opened.check(&patient, &model.model_hash(), &stored)?;
+    opened.check_signed(&batch, &signature, stored.nonce, &stored.report_hash)?;
+    println!(
+        "  the commitment opens and the oracle's signature verifies: 10-year ASCVD risk {:.2} % ({:?}), {} ppm",
+        opened.risk() * 100.0,
+        opened.result.band,
+        opened.result.risk_ppm
+    );
+    for term in &opened.terms {
+        println!("    {:<32} {:>10.4}", term.term, term.contribution);
+    }
     let stranger = ehr.stranger;
     println!(
-        "  stranger reads it: {:?}",
+        "  stranger asks the chain for the score: {:?}",
         ehr.latest_score(stranger, patient, model.model_hash()).value.map(|_| ())
     );
 
     step("The doctor reads the record through the vault; a stranger is denied, both on the record");
-    let read = fetch(&mut ehr, &vault, &runtime, doctor, &doctor_keys, patient, input_hash)?;
+    let read =
+        fetch(&mut ehr, &vault, &runtime, doctor, &doctor_keys, patient, RecordCategory::Summary, input_hash)?;
     println!("  the doctor decrypted the bundle: {}", if read == SAMPLE { "identical" } else { "DIFFERENT" });
     let stranger_keys = KeyPair::generate();
-    match fetch(&mut ehr, &vault, &runtime, stranger, &stranger_keys, patient, input_hash) {
+    match fetch(&mut ehr, &vault, &runtime, stranger, &stranger_keys, patient, RecordCategory::Summary, input_hash)
+    {
         Ok(_) => bail!("the stranger must not get the record"),
         Err(refused) => println!("  stranger: {refused}; nothing released"),
     }
@@ -262,12 +310,16 @@ fn main() -> Result<()> {
         runtime.block_on(vault.get(&patient, &input_hash, &patient)).err().map(|e| e.to_string()),
         runtime.block_on(vault.key_count(&patient, &input_hash))?
     );
-    let (late, _) = signed(&ehr, &key, patient, input_hash);
+    let late_report = write(patient, input_hash)?;
+    let late_hash = Envelope::seal(&late_report.document, patient.as_ref()).0.content_hash();
+    let (late, _) = signed(&ehr, patient, input_hash, &late_report, late_hash);
     show("submit_score(score of the erased record)", &ehr.submit_score(oracle, &late, key.sign(&late)));
     let _ = std::fs::remove_dir_all(&vault_dir);
     if read != SAMPLE {
         bail!("the doctor's copy differs from the document");
     }
-    println!("\nDone: documents sealed before storage, every release audited on chain, every score verified on-chain.");
+    println!(
+        "\nDone: documents sealed before storage, every release audited on chain, every score verified on-chain and sealed."
+    );
     Ok(())
 }

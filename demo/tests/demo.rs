@@ -20,7 +20,11 @@ fn demo_runs_the_whole_system_on_an_in_process_chain() {
         "submit_score(refused batch replayed): Ok(Err(StaleNonce))",
         "submit_score(tampered signature): Err(BadSignature)",
         "submit_score(replayed batch): Ok(Err(StaleNonce))",
-        "latest score: 20544 ppm",
+        // Sealed: the chain holds a commitment; the doctor opens the report and checks it.
+        "latest score: commitment",
+        "the commitment opens and the oracle's signature verifies: 10-year ASCVD risk 2.05 % (Low), 20544 ppm",
+        "Read RiskAssessment -> Granted",
+        "stranger asks the chain for the score: Err(NoConsent(NoGrant))",
         // The encrypted path: sealed, released on an audited request, decrypted, erased.
         "bytes of XChaCha20-Poly1305 ciphertext",
         "vault release rule: Ok(Reader",

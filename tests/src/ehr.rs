@@ -63,7 +63,10 @@ impl Ehr {
         let records_arg = crate::to_account32(records.address).to_string();
         let chain_arg = format!("0x{}", SANDBOX_CHAIN.iter().map(|b| format!("{b:02x}")).collect::<String>());
         let scores = chain.deploy("risk_scores", "new", &[records_arg, chain_arg, delay], admin);
-        Self::with_contracts(chain, admin, registry, records, scores)
+        let mut ehr = Self::with_contracts(chain, admin, registry, records, scores);
+        let scores = ehr.scores.address;
+        ehr.set_score_contract(admin, scores).value.expect("set_score_contract");
+        ehr
     }
 
     /// Deploys the first release (storage version 1, `tests/fixtures/v1`) with its own
@@ -466,6 +469,20 @@ impl Ehr {
         self.chain.call(&self.scores, caller, "submit_scores", (batch, signature))
     }
 
+    /// `set_score_contract(contract)` of the records contract.
+    pub fn set_score_contract(&mut self, caller: AccountId, contract: AccountId) -> Call<RecordsResult<()>> {
+        self.chain.call(&self.records, caller, "set_score_contract", contract)
+    }
+
+    /// `purge_legacy_scores(keys)`.
+    pub fn purge_legacy_scores(
+        &mut self,
+        caller: AccountId,
+        keys: Vec<(AccountId, ContentHash)>,
+    ) -> Call<ScoreResult<u32>> {
+        self.chain.call(&self.scores, caller, "purge_legacy_scores", keys)
+    }
+
     /// `latest_score(patient, model_hash)`.
     pub fn latest_score(
         &mut self,
@@ -524,6 +541,21 @@ impl Ehr {
 pub fn sign_batch(key: &ed25519_dalek::SigningKey, batch: &AttestationBatch) -> Signature {
     use ed25519_dalek::Signer;
     key.sign(&batch.signing_message()).to_bytes()
+}
+
+/// A sealed result for tests: risk `risk_ppm`, band `Intermediate`, salt `[n; 32]`; returns
+/// the commitment an attestation carries.
+pub fn commitment(risk_ppm: u32, salt: u8) -> ContentHash {
+    ehr_types::scores::ScoreResult { risk_ppm, band: ehr_types::scores::ScoreBand::Intermediate }
+        .commitment(&[salt; 32])
+}
+
+/// A report hash that differs per `n` and from every [`doc_hash`] (a stand-in for the SHA-256
+/// of a sealed report's envelope).
+pub fn report_hash(n: u32) -> ContentHash {
+    let mut hash = [0u8; 32];
+    ink::env::hash_bytes::<ink::env::hash::Sha2x256>(&(u64::from(n) | 1 << 40).to_le_bytes(), &mut hash);
+    hash
 }
 
 /// A content hash that differs per `n` (a stand-in for the SHA-256 of an encrypted document).
