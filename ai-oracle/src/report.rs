@@ -56,6 +56,14 @@ pub enum ReportError {
     Signature(String),
 }
 
+/// The signed batch and signature of a `submit_scores` / `submit_score` call, from the call's
+/// input data (4-byte selector, then the SCALE arguments).
+pub fn decode_submission(call_data: &[u8]) -> Result<(AttestationBatch, Signature), ReportError> {
+    let mut args = call_data.get(4..).unwrap_or_default();
+    <(AttestationBatch, Signature) as ink::scale::Decode>::decode(&mut args)
+        .map_err(|e| ReportError::Signature(format!("the call's arguments are not a signed batch: {e}")))
+}
+
 /// A freshly written report, before sealing.
 #[derive(Debug, Clone)]
 pub struct Report {

@@ -17,10 +17,12 @@ pub mod identity;
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
+use ai_oracle::report::{self, OpenedReport};
 use ehr_client::{account_of, deploy::Deployment, ss58, ContractRef, EhrEvent, Keypair, Node, Submitted};
 use ehr_envelope::{Envelope, KeyPair, PublicKey, WrappedKey};
 use ehr_types::{
-    AccessDecision, AccountId, AddRecordOutcome, Grant, Page, ProviderRole, Record,
+    scores::StoredScore,
+    AccessDecision, AccountId, AddRecordOutcome, ContentHash, ScoreError, Grant, Page, ProviderRole, Record,
     RecordCategory, RecordId, RecordsError, RegistryError, Scope, MAX_PAGE_LIMIT,
 };
 use ehr_vault::client::{VaultClient, VaultError};
@@ -46,12 +48,23 @@ pub struct Session {
     pub records: ContractRef,
     /// The provider registry.
     pub registry: ContractRef,
+    /// The risk-scores contract.
+    pub scores: ContractRef,
     /// The vault.
     pub vault: VaultClient,
     /// The user's chain account.
     pub signer: Keypair,
     /// Its account id.
     pub account: AccountId,
+}
+
+/// A sealed score, opened and checked: commitment opened, signature verified.
+#[derive(Debug, Clone)]
+pub struct CheckedScore {
+    /// The score as stored on chain.
+    pub stored: StoredScore,
+    /// The opened report.
+    pub report: OpenedReport,
 }
 
 /// A record sealed and stored: its id on chain, its envelope hash and who can open it.
@@ -118,8 +131,17 @@ impl Session {
         let deployment = Deployment::load(&endpoints.deployment)?;
         let records = deployment.contract(&endpoints.artifacts, "patient_records")?;
         let registry = deployment.contract(&endpoints.artifacts, "provider_registry")?;
+        let scores = deployment.contract(&endpoints.artifacts, "risk_scores")?;
         let account = account_of(&signer);
-        Ok(Session { node, records, registry, vault: VaultClient::new(&endpoints.vault), signer, account })
+        Ok(Session {
+            node,
+            records,
+            registry,
+            scores,
+            vault: VaultClient::new(&endpoints.vault),
+            signer,
+            account,
+        })
     }
 
     // ---- both roles ---------------------------------------------------------------------
@@ -240,6 +262,50 @@ impl Session {
         envelope.open_with(&key, keys, pid).map_err(|e| {
             anyhow!("cannot open record {id} with this encryption key file ({e}); is it the key this account published?")
         })
+    }
+
+    /// Reads and checks `patient`'s latest sealed score of the model `model_hash`: the stored
+    /// score (the caller must be the patient or allowed to read its `RiskAssessment` records),
+    /// the report record read like any record (a provider's request is audited first) and
+    /// opened with `keys`, its result opening the on-chain commitment, and the oracle's
+    /// ed25519 signature over the batch that carried it, taken from the accepting
+    /// transaction's call data.
+    pub async fn read_score(
+        &self,
+        patient: &AccountId,
+        model_hash: &ContentHash,
+        keys: &KeyPair,
+    ) -> Result<CheckedScore> {
+        let stored: Result<Option<StoredScore>, ScoreError> =
+            self.node.dry_run(&self.scores, &self.account, "latest_score", &(*patient, *model_hash)).await?.value;
+        let stored = stored
+            .map_err(|e| anyhow!("the score of {} is not readable by this account: {e:?}", ss58(patient)))?
+            .ok_or_else(|| anyhow!("{} has no score of model 0x{}", ss58(patient), hex::encode(model_hash)))?;
+        let record = self.record(patient, stored.report_record).await?;
+        if record.content_hash != stored.report_hash || record.category != RecordCategory::RiskAssessment {
+            bail!("record {} is not the score's report", stored.report_record);
+        }
+        let document = self.read_record(patient, stored.report_record, keys).await?;
+        let report = OpenedReport::parse(&document)?;
+        report.check(patient, model_hash, &stored)?;
+        let block = self
+            .node
+            .block_hash(stored.accepted_at)
+            .await?
+            .ok_or_else(|| anyhow!("block {} is not known to the node", stored.accepted_at))?;
+        let (signer, nonce) = (stored.signer, stored.nonce);
+        let calls = self
+            .node
+            .call_data_of_events(block, &self.scores.address, |event| {
+                matches!(event, EhrEvent::ScoreAccepted(e) if e.signer == signer && e.nonce == nonce)
+            })
+            .await?;
+        let call = calls.first().ok_or_else(|| {
+            anyhow!("no transaction in block {} accepted the score", stored.accepted_at)
+        })?;
+        let (batch, signature) = report::decode_submission(call)?;
+        report.check_signed(&batch, &signature, nonce, &stored.report_hash)?;
+        Ok(CheckedScore { stored, report })
     }
 
     // ---- the registry's admin -------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use ehr_cli::{describe_entry, identity, parse_category, parse_role, Endpoints, Session};
 use ehr_client::{args::ChainArgs, parse_account, ss58, Keypair};
@@ -162,6 +162,17 @@ enum PatientCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Opens and checks the patient's latest sealed risk score: the report from the vault,
+    /// decrypted, its result opening the on-chain commitment, the oracle's signature verified.
+    Score {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(flatten)]
+        key: KeyArg,
+        /// The model's id (`ai-oracle models`).
+        #[arg(long, default_value = ai_oracle::pce::PooledCohortEquations::ID)]
+        model: String,
+    },
     /// Shows who asked for what in the patient's chart, granted or denied, and every consent
     /// change, from the chain's events.
     Audit {
@@ -199,6 +210,19 @@ enum ProviderCommand {
         /// Write the document here (default: standard output).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Opens and checks a patient's latest sealed risk score (with a `RiskAssessment` read
+    /// grant; the request is audited): commitment opened, the oracle's signature verified.
+    Score {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(flatten)]
+        key: KeyArg,
+        /// The patient's account.
+        patient: String,
+        /// The model's id (`ai-oracle models`).
+        #[arg(long, default_value = ai_oracle::pce::PooledCohortEquations::ID)]
+        model: String,
     },
     /// Adds a record to a patient's chart with a write grant: sealed for the patient and its
     /// current readers, anchored (audited) and stored in the vault.
@@ -336,6 +360,12 @@ async fn run(command: Command) -> Result<()> {
                 let patient = s.account;
                 write_document(out.as_ref(), &s.read_record(&patient, id, &keys).await?)?;
             }
+            PatientCommand::Score { connection, key, model } => {
+                let keys = identity::read_key_file(&key.key)?;
+                let s = connection.session().await?;
+                let patient = s.account;
+                print_score(&s.read_score(&patient, &model_hash(&model)?, &keys).await?);
+            }
             PatientCommand::Audit { connection, from, to } => {
                 let s = connection.session().await?;
                 for entry in s.audit_trail(&s.account, from, to).await? {
@@ -354,6 +384,12 @@ async fn run(command: Command) -> Result<()> {
                 let patient = account(&patient, "patient")?;
                 let s = connection.session().await?;
                 write_document(out.as_ref(), &s.read_record(&patient, id, &keys).await?)?;
+            }
+            ProviderCommand::Score { connection, key, patient, model } => {
+                let keys = identity::read_key_file(&key.key)?;
+                let patient = account(&patient, "patient")?;
+                let s = connection.session().await?;
+                print_score(&s.read_score(&patient, &model_hash(&model)?, &keys).await?);
             }
             ProviderCommand::AddRecord { connection, patient, category, file } => {
                 let document = read_document(&file)?;
@@ -398,5 +434,38 @@ async fn main() -> std::process::ExitCode {
             eprintln!("error: {err:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// The hash of the oracle model `id`.
+fn model_hash(id: &str) -> Result<[u8; 32]> {
+    let model = ai_oracle::model(id).ok_or_else(|| {
+        let ids: Vec<_> = ai_oracle::models().iter().map(|m| m.id()).collect();
+        anyhow!("unknown model {id:?}; known models: {}", ids.join(", "))
+    })?;
+    Ok(model.model_hash())
+}
+
+fn print_score(score: &ehr_cli::CheckedScore) {
+    let (stored, report) = (&score.stored, &score.report);
+    println!(
+        "{}: 10-year risk {:.2} % ({:?}), {} ppm",
+        report.model_id,
+        report.risk() * 100.0,
+        report.result.band,
+        report.result.risk_ppm
+    );
+    println!(
+        "  commitment 0x{} opened; signature of oracle key 0x{} verified (nonce {}, block {})",
+        hex::encode(stored.commitment),
+        hex::encode(stored.signer),
+        stored.nonce,
+        stored.accepted_at
+    );
+    println!("  report record {} (sha256 0x{})", stored.report_record, hex::encode(stored.report_hash));
+    println!("  inputs: {}", report.sources.join(", "));
+    println!("  contributions to the linear predictor:");
+    for term in &report.terms {
+        println!("    {:<32} {:>10.4}", term.term, term.contribution);
     }
 }

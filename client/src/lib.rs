@@ -31,7 +31,7 @@ use ehr_types::{
 };
 use ink::{
     primitives::AccountId,
-    scale::{Decode, DecodeAll, Encode},
+    scale::{Compact, Decode, DecodeAll, Encode},
     MessageResult,
 };
 pub use sp_weights::Weight;
@@ -350,6 +350,55 @@ impl Node {
             .await
             .with_context(|| format!("reading the events of block 0x{}", hex::encode(hash)))?;
         contract_events(events.iter())
+    }
+
+    /// The contract calls in block `hash` whose extrinsic emitted an event of `contract`
+    /// for which `matches` holds: each call's input data (selector and SCALE arguments), in
+    /// block order. How a reader gets the exact arguments a transaction passed, e.g. the
+    /// signed batch behind a `ScoreAccepted`, to check them itself.
+    pub async fn call_data_of_events(
+        &self,
+        hash: [u8; 32],
+        contract: &AccountId,
+        matches: impl Fn(&EhrEvent) -> bool,
+    ) -> Result<Vec<Vec<u8>>> {
+        let at = subxt::utils::H256(hash);
+        let events = self.client.events().at(at).await?;
+        let mut indexes = Vec::new();
+        for event in events.iter() {
+            let event = event?;
+            let Some(emitted) =
+                event.as_event::<contract_extrinsics::events::ContractEmitted<AccountId32>>()?
+            else {
+                continue;
+            };
+            let raw = RawEvent {
+                contract: to_account(&emitted.contract),
+                topics: event.topics().iter().map(|t| t.0).collect(),
+                data: emitted.data,
+            };
+            if raw.contract != *contract || !EhrEvent::decode(&raw)?.as_ref().is_some_and(&matches) {
+                continue;
+            }
+            if let subxt::events::Phase::ApplyExtrinsic(index) = event.phase() {
+                if !indexes.contains(&index) {
+                    indexes.push(index);
+                }
+            }
+        }
+        let extrinsics = self.client.blocks().at(at).await?.extrinsics().await?;
+        let mut calls = Vec::new();
+        for extrinsic in extrinsics.iter().filter(|e| indexes.contains(&e.index())) {
+            if extrinsic.pallet_name()? != "Contracts" || extrinsic.variant_name()? != "call" {
+                continue;
+            }
+            // `Contracts::call(dest, #[compact] value, gas_limit, storage_deposit_limit, data)`.
+            type CallArgs = (MultiAddress<AccountId32, ()>, Compact<Balance>, Weight, Option<Compact<Balance>>, Vec<u8>);
+            let (_, _, _, _, data) = CallArgs::decode(&mut extrinsic.field_bytes())
+                .map_err(|e| anyhow!("a Contracts::call in block 0x{} does not decode: {e}", hex::encode(hash)))?;
+            calls.push(data);
+        }
+        Ok(calls)
     }
 
     /// The free balance of `account`.
