@@ -244,6 +244,15 @@ fn contract_events<E: std::error::Error + Send + Sync + 'static>(
     Ok(raw)
 }
 
+/// A contract's whole storage, as [`Node::contract_storage`] reads it.
+#[derive(Debug, Clone)]
+pub struct ContractStorageDump {
+    /// Every entry: key, SCALE value.
+    pub raw: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The entries decoded with the contract's storage layout.
+    pub decoded: serde_json::Value,
+}
+
 /// The readers of a patient's records of one category, as [`Node::readers`] finds them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Readers {
@@ -399,6 +408,31 @@ impl Node {
             calls.push(data);
         }
         Ok(calls)
+    }
+
+    /// Every storage entry of the contract `contract`, read from its child trie at the best
+    /// block: the raw entries (key, value) and the same entries decoded with the storage layout
+    /// of `artifacts/NAME.contract` (contract-extrinsics' `ContractStorageLayout`, as JSON).
+    pub async fn contract_storage(&self, artifacts: &Path, contract: &ContractRef) -> Result<ContractStorageDump> {
+        let url = url::Url::parse(&self.url).with_context(|| format!("node URL {}", self.url))?;
+        let rpc = contract_extrinsics::ContractStorageRpc::<NodeConfig>::new(&url).await?;
+        let storage = contract_extrinsics::ContractStorage::<NodeConfig, ink::env::DefaultEnvironment>::new(rpc);
+        let account = to_account32(contract.address);
+        let data = storage.load_contract_storage_data(&account).await?;
+        let raw = match serde_json::to_value(&data)? {
+            serde_json::Value::Object(entries) => entries
+                .into_iter()
+                .map(|(key, value)| {
+                    let unhex = |text: &str| hex::decode(text.trim_start_matches("0x"));
+                    Ok((unhex(&key)?, unhex(value.as_str().unwrap_or_default())?))
+                })
+                .collect::<Result<Vec<_>, hex::FromHexError>>()?,
+            other => bail!("unexpected contract storage dump: {other}"),
+        };
+        let bundle = artifacts.join(format!("{}.contract", contract.name));
+        let transcoder = ContractArtifacts::from_manifest_or_file(None, Some(&bundle))?.contract_transcoder()?;
+        let layout = storage.load_contract_storage_with_layout(&account, &transcoder).await?;
+        Ok(ContractStorageDump { raw, decoded: serde_json::to_value(&layout)? })
     }
 
     /// The free balance of `account`.

@@ -10,9 +10,9 @@ use ehr_client::{
     dev_node::DevNode,
     keypair, Keypair, Node, Submitted,
 };
-use ehr_sandbox::ehr::{doc_hash, sign_batch};
+use ehr_sandbox::ehr::{commitment, doc_hash, report_hash, sign_batch};
 use ehr_types::{
-    scores::{AttestationBatch, ScoreAttestation, ScoreBand},
+    scores::{AttestationBatch, ScoreAttestation},
     AccountId, ProviderRole, RecordCategory, Scope,
 };
 use ink::scale::{Decode, Encode};
@@ -245,8 +245,8 @@ async fn main() {
                     patient: id(&patient),
                     model_hash: model,
                     input_hash: doc_hash(n),
-                    risk_ppm: 20_544,
-                    band: ScoreBand::Low,
+                    commitment: commitment(20_544, n as u8),
+                    report_hash: report_hash(n),
                     computed_at: 1,
                     nonce,
                 }
@@ -273,8 +273,8 @@ async fn main() {
             patient: id(&patient),
             model_hash: model,
             input_hash: doc_hash(120),
-            risk_ppm: 20_544,
-            band: ScoreBand::Low,
+            commitment: commitment(20_544, 120),
+            report_hash: report_hash(120),
             computed_at: 1,
             nonce: nonce + 1,
         };

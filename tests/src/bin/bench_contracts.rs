@@ -5,13 +5,10 @@
 use ed25519_dalek::SigningKey;
 use ehr_sandbox::{
     artifacts_dir,
-    ehr::{doc_hash, sign_batch},
+    ehr::{commitment, doc_hash, report_hash, sign_batch},
     Call, Ehr,
 };
-use ehr_types::{
-    scores::{ScoreAttestation, ScoreBand},
-    ProviderRole, RecordCategory, Scope,
-};
+use ehr_types::{scores::ScoreAttestation, ProviderRole, RecordCategory, Scope};
 
 struct Row {
     contract: &'static str,
@@ -147,6 +144,11 @@ fn main() {
     let oracle = b.ehr.chain.account("oracle");
     let admin = b.ehr.registry_admin();
     b.ehr.register_provider(admin, oracle, ProviderRole::Analytics).value.unwrap();
+    let scores = b.ehr.scores.address;
+    let call = b.ehr.set_score_contract(admin, scores);
+    b.row(p, "set_score_contract", call).unwrap();
+    let call = b.ehr.chain.call::<_, Option<ink::primitives::AccountId>>(&records, stranger, "score_contract", ());
+    b.row(p, "score_contract", call);
     let key = SigningKey::from_bytes(&[42; 32]);
     let signer = key.verifying_key().to_bytes();
     let score_admin = b.ehr.admin;
@@ -176,8 +178,8 @@ fn main() {
                     patient: *patient,
                     model_hash: model,
                     input_hash: *input_hash,
-                    risk_ppm: 53_800,
-                    band: ScoreBand::Borderline,
+                    commitment: commitment(53_800, 1),
+                    report_hash: report_hash(nonce as u32),
                     computed_at: 1_718_000_000_000,
                     nonce,
                 }
@@ -202,6 +204,9 @@ fn main() {
     let first = patients[0].0;
     let call = b.ehr.latest_score(first, first, model);
     b.row(s, "latest_score", call).unwrap();
+    let keys = patients[..64].iter().map(|(patient, _)| (*patient, model)).collect();
+    let call = b.ehr.purge_legacy_scores(stranger, keys);
+    b.row(s, "purge_legacy_scores (64 keys)", call).unwrap();
 
     println!("Gas per message, measured in drink (pallet-contracts 31) against the release artifacts");
     println!("{:<9} {:<30} {:>15} {:>11} {:>9}", "contract", "message", "ref_time", "proof_size", "deposit");

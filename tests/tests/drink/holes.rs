@@ -3,7 +3,7 @@
 
 use ed25519_dalek::SigningKey;
 use ehr_sandbox::{
-    ehr::{doc_hash, sign_batch},
+    ehr::{commitment, doc_hash, sign_batch},
     Ehr, EhrEvent,
 };
 use ehr_types::{
@@ -60,28 +60,34 @@ fn hole_2_a_huge_nonce_cannot_exhaust_a_signer() {
 fn hole_3_latest_score_is_the_newest_and_of_a_current_document() {
     let mut f = Fixture::new();
     let (admin, patient, oracle) = (f.ehr.admin, f.ehr.patient, f.oracle);
+    let latest_commitment = |f: &mut Fixture| {
+        f.ehr.latest_score(patient, patient, MODEL).value.map(|s| s.map(|s| s.commitment))
+    };
     let mut newer = f.attestation(patient, 1, 1);
     newer.computed_at += 60_000;
-    newer.risk_ppm = 70_000;
+    newer.commitment = commitment(70_000, 1);
     assert_eq!(f.submit(newer.clone()).value, Ok(Ok(())));
     // Signed later (higher nonce) but computed earlier: refused, the newer one stays.
     assert_refused(&f.submit(f.attestation(patient, 1, 2)), ScoreError::OlderThanLatest);
-    assert_eq!(f.ehr.latest_score(patient, patient, MODEL).value.unwrap().unwrap().risk_ppm, 70_000);
+    assert_eq!(latest_commitment(&mut f), Ok(Some(commitment(70_000, 1))));
 
     // A second key of the same oracle, same computed_at: the higher key wins in either order.
     let second = SigningKey::from_bytes(&[43; 32]);
     f.ehr.add_signer(admin, second.verifying_key().to_bytes(), oracle).value.unwrap();
-    let mut tie = newer.clone();
-    tie.nonce = 1;
-    tie.risk_ppm = 71_000;
+    let mut tie = f.attestation(patient, 1, 1);
+    tie.computed_at = newer.computed_at;
+    tie.commitment = commitment(71_000, 1);
     let batch = f.ehr.batch(second.verifying_key().to_bytes(), vec![tie]);
     let second_wins = second.verifying_key().to_bytes() > f.signer();
     let call = f.ehr.submit_score(f.ehr.stranger, &batch, sign_batch(&second, &batch));
-    let latest = f.ehr.latest_score(patient, patient, MODEL).value.unwrap().unwrap();
+    let latest = latest_commitment(&mut f);
     if second_wins {
-        assert_eq!((call.value, latest.risk_ppm), (Ok(Ok(())), 71_000));
+        assert_eq!((call.value, latest), (Ok(Ok(())), Ok(Some(commitment(71_000, 1)))));
     } else {
-        assert_eq!((call.value, latest.risk_ppm), (Ok(Err(ScoreError::OlderThanLatest)), 70_000));
+        assert_eq!(
+            (call.value, latest),
+            (Ok(Err(ScoreError::OlderThanLatest)), Ok(Some(commitment(70_000, 1))))
+        );
     }
 
     // The patient corrects the document: scores of the superseded one are refused.

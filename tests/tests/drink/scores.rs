@@ -1,14 +1,17 @@
 //! Risk scores: the oracle's signed attestations, verified on-chain (ed25519), checked against
-//! the patient's anchored records and consent, stored and announced; every refusal typed.
+//! the patient's anchored records and consent, stored sealed (a commitment and the report's
+//! record, never the risk) and announced; every refusal typed.
+
+use std::cell::Cell;
 
 use ed25519_dalek::SigningKey;
 use ehr_sandbox::{
-    ehr::{doc_hash, sign_batch, SANDBOX_CHAIN},
+    ehr::{commitment, doc_hash, report_hash, sign_batch, SANDBOX_CHAIN},
     Ehr, EhrEvent,
 };
 use ehr_types::{
     events::*,
-    scores::{ScoreAttestation, ScoreBand, SignerInfo, MAX_BATCH},
+    scores::{ScoreAttestation, SignerInfo, StoredScore, MAX_BATCH},
     DenialReason, ProviderRole, RecordCategory, Scope, ScoreError,
 };
 use ink::primitives::AccountId;
@@ -17,6 +20,8 @@ use crate::{assert_err, assert_ok, assert_refused};
 
 pub(crate) const MODEL: [u8; 32] = [0x3c; 32];
 pub(crate) const LOCATOR: &[u8] = b"vault://fhir-bundle";
+/// The risk the fixture's attestations commit to (salt `[1; 32]`).
+pub(crate) const RISK_PPM: u32 = 53_800;
 
 /// The suite with an oracle (Analytics provider with a signer key), an approved model, and the
 /// patient's FHIR summary anchored and readable by the oracle.
@@ -24,6 +29,8 @@ pub(crate) struct Fixture {
     pub(crate) ehr: Ehr,
     pub(crate) key: SigningKey,
     pub(crate) oracle: AccountId,
+    /// The last report number handed out by [`Fixture::attestation`].
+    reports: Cell<u32>,
 }
 
 impl Fixture {
@@ -37,23 +44,51 @@ impl Fixture {
         ehr.approve_model(admin, MODEL).value.unwrap();
         ehr.add_record(patient, patient, RecordCategory::Summary, doc_hash(1), LOCATOR, None).value.unwrap();
         ehr.grant_access(patient, oracle, Scope::read(&[RecordCategory::Summary]), None).value.unwrap();
-        Fixture { ehr, key, oracle }
+        Fixture { ehr, key, oracle, reports: Cell::new(1_000) }
     }
 
     pub(crate) fn signer(&self) -> [u8; 32] {
         self.key.verifying_key().to_bytes()
     }
 
+    /// An attestation of [`MODEL`] on `doc_hash(input)`, committing to [`RISK_PPM`], with a
+    /// report hash no other attestation of this fixture has.
     pub(crate) fn attestation(&self, patient: AccountId, input: u32, nonce: u64) -> ScoreAttestation {
+        let report = self.reports.get() + 1;
+        self.reports.set(report);
         ScoreAttestation {
             patient,
             model_hash: MODEL,
             input_hash: doc_hash(input),
-            risk_ppm: 53_800,
-            band: ScoreBand::Borderline,
+            commitment: commitment(RISK_PPM, 1),
+            report_hash: report_hash(report),
             computed_at: 1_718_000_000_000,
             nonce,
         }
+    }
+
+    /// The `RecordAdded` event of an accepted attestation's report, anchored as record `id`.
+    pub(crate) fn report_added(&self, attestation: &ScoreAttestation, id: u32) -> EhrEvent {
+        EhrEvent::RecordAdded(RecordAdded {
+            patient: attestation.patient,
+            author: self.oracle,
+            record_id: id,
+            category: RecordCategory::RiskAssessment,
+            content_hash: attestation.report_hash,
+            supersedes: None,
+        })
+    }
+
+    /// The `ScoreAccepted` event of an accepted attestation whose report is record `id`.
+    pub(crate) fn accepted(&self, attestation: &ScoreAttestation, id: u32) -> EhrEvent {
+        EhrEvent::ScoreAccepted(ScoreAccepted {
+            patient: attestation.patient,
+            model_hash: attestation.model_hash,
+            input_hash: attestation.input_hash,
+            signer: self.signer(),
+            nonce: attestation.nonce,
+            report_record: id,
+        })
     }
 
     /// Signs and submits one attestation through `submit_score`.
@@ -74,42 +109,46 @@ fn signed_score_is_accepted_stored_and_announced() {
     let patient = f.ehr.patient;
     let attestation = f.attestation(patient, 1, 1);
     let call = f.submit(attestation.clone());
-    assert_ok(
-        &call,
-        Ok(()),
-        vec![EhrEvent::ScoreAccepted(ScoreAccepted {
-            patient,
-            model_hash: MODEL,
+    // The report is anchored (record 1, after the summary) before the score is announced.
+    assert_ok(&call, Ok(()), vec![f.report_added(&attestation, 1), f.accepted(&attestation, 1)]);
+    let accepted_at = f.ehr.chain.block_number();
+    assert_eq!(
+        f.ehr.latest_score(patient, patient, MODEL).value,
+        Ok(Some(StoredScore {
+            commitment: commitment(RISK_PPM, 1),
+            report_hash: attestation.report_hash,
+            report_record: 1,
             input_hash: doc_hash(1),
+            computed_at: attestation.computed_at,
             signer: f.signer(),
             nonce: 1,
-        })],
+            accepted_at,
+        }))
     );
-    let stored = f.ehr.latest_score(patient, patient, MODEL).value.unwrap().expect("stored");
-    assert_eq!(
-        (stored.risk_ppm, stored.band, stored.input_hash),
-        (53_800, ScoreBand::Borderline, doc_hash(1))
-    );
-    assert_eq!((stored.signer, stored.nonce, stored.computed_at), (f.signer(), 1, attestation.computed_at));
     assert_eq!(
         f.ehr.signer_info(f.signer()),
         Some(SignerInfo { account: f.oracle, last_nonce: 1, retired: false })
     );
 
-    // A newer score replaces it as the latest.
+    // A newer score replaces it as the latest; its report is the next record.
     let mut newer = f.attestation(patient, 1, 2);
-    newer.risk_ppm = 61_000;
-    f.submit(newer).value.unwrap().unwrap();
-    assert_eq!(f.ehr.latest_score(patient, patient, MODEL).value.unwrap().unwrap().risk_ppm, 61_000);
+    newer.commitment = commitment(61_000, 2);
+    let call = f.submit(newer.clone());
+    assert_eq!(call.events, vec![f.report_added(&newer, 2), f.accepted(&newer, 2)]);
+    let latest = f.ehr.latest_score(patient, patient, MODEL).value;
+    assert_eq!(
+        latest.map(|s| s.map(|s| (s.commitment, s.report_hash, s.report_record))),
+        Ok(Some((commitment(61_000, 2), newer.report_hash, 2)))
+    );
 }
 
 #[test]
-fn scores_are_readable_by_the_patient_and_whom_it_lets_read_its_summary() {
+fn scores_are_readable_by_the_patient_and_whom_it_lets_read_its_risk_assessments() {
     let mut f = Fixture::new();
     let (patient, doctor) = (f.ehr.patient, f.ehr.doctor);
     f.submit(f.attestation(patient, 1, 1)).value.unwrap().unwrap();
     assert_err(&f.ehr.latest_score(doctor, patient, MODEL), ScoreError::NoConsent(DenialReason::NoGrant));
-    f.ehr.grant_access(patient, doctor, Scope::read(&[RecordCategory::Summary]), None).value.unwrap();
+    f.ehr.grant_access(patient, doctor, Scope::read(&[RecordCategory::RiskAssessment]), None).value.unwrap();
     assert!(f.ehr.latest_score(doctor, patient, MODEL).value.unwrap().is_some());
     assert_eq!(f.ehr.latest_score(patient, patient, [9; 32]).value, Ok(None));
 }
@@ -124,10 +163,13 @@ fn forged_or_tampered_signatures_are_refused() {
     signature[0] ^= 1;
     assert_err(&f.ehr.submit_score(relayer, &batch, signature), ScoreError::BadSignature);
 
-    // Signed, then the risk changed in transit.
+    // Signed, then the commitment or the report changed in transit.
     let signature = sign_batch(&f.key, &batch);
     let mut tampered = batch.clone();
-    tampered.attestations[0].risk_ppm = 1;
+    tampered.attestations[0].commitment = commitment(1, 1);
+    assert_err(&f.ehr.submit_score(relayer, &tampered, signature), ScoreError::BadSignature);
+    let mut tampered = batch.clone();
+    tampered.attestations[0].report_hash = report_hash(1);
     assert_err(&f.ehr.submit_score(relayer, &tampered, signature), ScoreError::BadSignature);
 
     // Signed by another key than the one the batch names.
@@ -240,10 +282,6 @@ fn scores_without_consent_or_anchored_input_are_refused() {
 fn malformed_batches_are_refused() {
     let mut f = Fixture::new();
     let (patient, relayer) = (f.ehr.patient, f.ehr.stranger);
-    let mut too_risky = f.attestation(patient, 1, 1);
-    too_risky.risk_ppm = 1_000_001;
-    assert_refused(&f.submit(too_risky), ScoreError::RiskOutOfRange);
-
     let empty = f.ehr.batch(f.signer(), vec![]);
     let signature = sign_batch(&f.key, &empty);
     assert_err(&f.ehr.submit_score(relayer, &empty, signature), ScoreError::EmptyBatch);
@@ -272,7 +310,7 @@ fn a_batch_reports_each_attestations_outcome_and_consumes_their_nonces() {
         f.attestation(patient, 1, 3),
         f.attestation(patient, 1, 4),
     ];
-    let batch = f.ehr.batch(f.signer(), attestations);
+    let batch = f.ehr.batch(f.signer(), attestations.clone());
     let call = f.ehr.submit_scores(relayer, &batch, sign_batch(&f.key, &batch));
     assert_eq!(
         call.value,
@@ -285,28 +323,21 @@ fn a_batch_reports_each_attestations_outcome_and_consumes_their_nonces() {
         ])
     );
     assert!(!call.reverted);
-    let accepted: Vec<u64> = call
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            EhrEvent::ScoreAccepted(s) => Some(s.nonce),
-            EhrEvent::ScoreRefused(_) => None,
-            other => panic!("unexpected {other:?}"),
-        })
-        .collect();
-    assert_eq!(accepted, vec![1, 4]);
-    let refused: Vec<(u64, ScoreError)> = call
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            EhrEvent::ScoreRefused(r) => Some((r.nonce, r.reason)),
-            _ => None,
-        })
-        .collect();
+    let refused = |nonce, reason| {
+        EhrEvent::ScoreRefused(ScoreRefused { signer: f.signer(), nonce, reason })
+    };
+    // The accepted ones' reports are anchored in one call, first; then each outcome in order
+    // (the stale nonce 3 emits nothing).
     assert_eq!(
-        refused,
-        vec![(2, ScoreError::InputNotAnchored), (3, ScoreError::ModelNotApproved)],
-        "the stale nonce 3 emits nothing"
+        call.events,
+        vec![
+            f.report_added(&attestations[0], 1),
+            f.report_added(&attestations[4], 2),
+            f.accepted(&attestations[0], 1),
+            refused(2, ScoreError::InputNotAnchored),
+            refused(3, ScoreError::ModelNotApproved),
+            f.accepted(&attestations[4], 2),
+        ]
     );
     assert_eq!(f.ehr.signer_info(f.signer()).unwrap().last_nonce, 4);
     assert_eq!(f.ehr.latest_score(patient, patient, MODEL).value.unwrap().unwrap().nonce, 4);

@@ -1,24 +1,66 @@
 //! Upgrades in place: the first release (`tests/fixtures/v1`, storage version 1) deployed and
-//! filled, upgraded to the current code by the chain's root, migrated; every record, grant and
-//! score still there and every message working. Then the current code's own time-locked
-//! upgrade path: governance only, the time-lock, cancellation, and a downgrade refused.
+//! filled, upgraded to the current code by the chain's root, migrated; every record and grant
+//! still there and every message working, the first release's clear-text score no longer
+//! readable and purged. Then the current code's own time-locked upgrade path: governance only,
+//! the time-lock, cancellation, and a downgrade refused.
 
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::{Signer, SigningKey};
 use ehr_sandbox::{
-    ehr::{doc_hash, sign_batch, UPGRADE_DELAY},
+    ehr::{commitment, doc_hash, report_hash, sign_batch, SANDBOX_CHAIN, UPGRADE_DELAY},
     Contract, Ehr, EhrEvent,
 };
 use ehr_types::{
     api::{MigrationStatus, UpgradeError, UpgradeState, DEFAULT_UPGRADE_DELAY},
     events::*,
-    scores::{ScoreAttestation, ScoreBand, SignerInfo, StoredScore},
-    AccessDecision, AddRecordOutcome, Grant, Page, Patient, ProviderInfo, ProviderRole, Record,
-    RecordCategory, RecordsError, Scope, ScoreError,
+    scores::{LegacyScore, ScoreAttestation, ScoreBand, Signature, SignerInfo, SignerKey},
+    AccessDecision, AddRecordOutcome, ContentHash, DenialReason, Grant, Page, Patient, ProviderInfo,
+    ProviderRole, Record, RecordCategory, RecordsError, Scope, ScoreError,
 };
 use ink::primitives::{AccountId, Hash};
 
 const MODEL: [u8; 32] = [0x3c; 32];
 const LOCATOR: &[u8] = b"ipfs://bafkreiupgrade";
+/// When the first release's score was computed (Unix ms).
+const V1_COMPUTED_AT: u64 = 1_718_000_000_000;
+/// Domain tag the first release's signers sign under.
+const V1_SIGNING_CONTEXT: &[u8] = b"ehr-on-ink/risk-scores/v1";
+
+/// The storage version each contract's current code migrates to: registry, records, scores.
+fn current_version(name: &str) -> u16 {
+    if name == "risk_scores" {
+        3
+    } else {
+        2
+    }
+}
+
+/// An attestation as the first release signs it: the risk and band in the clear.
+#[ink::scale_derive(Encode)]
+struct V1Attestation {
+    patient: AccountId,
+    model_hash: ContentHash,
+    input_hash: ContentHash,
+    risk_ppm: u32,
+    band: ScoreBand,
+    computed_at: u64,
+    nonce: u64,
+}
+
+/// A batch as the first release verifies it.
+#[ink::scale_derive(Encode)]
+struct V1Batch {
+    contract: AccountId,
+    chain: [u8; 32],
+    signer: SignerKey,
+    attestations: Vec<V1Attestation>,
+}
+
+/// The first release's signature: over `V1_SIGNING_CONTEXT ‖ blake2b-256(SCALE(batch))`.
+fn sign_v1(key: &SigningKey, batch: &V1Batch) -> Signature {
+    let mut digest = [0u8; 32];
+    ink::env::hash_encoded::<ink::env::hash::Blake2x256, _>(batch, &mut digest);
+    key.sign(&[V1_SIGNING_CONTEXT, &digest[..]].concat()).to_bytes()
+}
 
 /// Everything a user put into the suite, read back through queries both releases share.
 #[derive(Debug, PartialEq)]
@@ -28,7 +70,6 @@ struct Snapshot {
     grants: Result<Page<(AccountId, Grant)>, RecordsError>,
     doctor_grant: Result<Grant, RecordsError>,
     doctor_reads: Vec<Result<Record, RecordsError>>,
-    score: Result<Option<StoredScore>, ScoreError>,
     signer: Option<SignerInfo>,
     doctor: Option<ProviderInfo>,
     counts: (u32, u32),
@@ -40,13 +81,14 @@ struct Cast {
     key: SigningKey,
 }
 
+/// A sealed attestation of the current release, its report numbered by its nonce.
 fn attestation(patient: AccountId, input: u32, nonce: u64, computed_at: u64) -> ScoreAttestation {
     ScoreAttestation {
         patient,
         model_hash: MODEL,
         input_hash: doc_hash(input),
-        risk_ppm: 81_000,
-        band: ScoreBand::Intermediate,
+        commitment: commitment(81_000, 1),
+        report_hash: report_hash(nonce as u32),
         computed_at,
         nonce,
     }
@@ -81,11 +123,31 @@ fn fill(ehr: &mut Ehr) -> Cast {
     let key = SigningKey::from_bytes(&[42; 32]);
     ehr.add_signer(admin, key.verifying_key().to_bytes(), oracle).value.unwrap();
     ehr.approve_model(admin, MODEL).value.unwrap();
-    let batch =
-        ehr.batch(key.verifying_key().to_bytes(), vec![attestation(patient, 1, 7, 1_718_000_000_000)]);
-    let relayer = ehr.stranger;
-    assert_eq!(ehr.submit_scores(relayer, &batch, sign_batch(&key, &batch)).value, Ok(vec![Ok(())]));
+    let batch = V1Batch {
+        contract: ehr.scores.address,
+        chain: SANDBOX_CHAIN,
+        signer: key.verifying_key().to_bytes(),
+        attestations: vec![V1Attestation {
+            patient,
+            model_hash: MODEL,
+            input_hash: doc_hash(1),
+            risk_ppm: 81_000,
+            band: ScoreBand::Intermediate,
+            computed_at: V1_COMPUTED_AT,
+            nonce: 7,
+        }],
+    };
+    let (relayer, scores) = (ehr.stranger, ehr.scores.clone());
+    let call: ehr_sandbox::Call<Result<Vec<Result<(), ScoreError>>, ScoreError>> =
+        ehr.chain.call(&scores, relayer, "submit_scores", (&batch, sign_v1(&key, &batch)));
+    assert_eq!(call.value, Ok(vec![Ok(())]));
     Cast { oracle, key }
+}
+
+/// The first release's `latest_score`: the score in the clear.
+fn v1_latest_score(ehr: &mut Ehr) -> Result<Option<LegacyScore>, ScoreError> {
+    let (patient, scores) = (ehr.patient, ehr.scores.clone());
+    ehr.chain.call(&scores, patient, "latest_score", (patient, MODEL)).value
 }
 
 fn snapshot(ehr: &mut Ehr) -> Snapshot {
@@ -98,7 +160,6 @@ fn snapshot(ehr: &mut Ehr) -> Snapshot {
         grants: ehr.grants_page(patient, 0, 50).value,
         doctor_grant: ehr.grant_of(doctor, patient, doctor).value,
         doctor_reads: (0..5).map(|id| ehr.record(doctor, patient, id).value).collect(),
-        score: ehr.latest_score(patient, patient, MODEL).value,
         signer: ehr.signer_info(SigningKey::from_bytes(&[42; 32]).verifying_key().to_bytes()),
         doctor: ehr.chain.call(&registry, stranger, provider_label(&registry), doctor).value,
         counts: (ehr.chain.call(&records, stranger, "patient_count", ()).value, ehr.provider_count()),
@@ -117,13 +178,26 @@ fn provider_label(registry: &Contract) -> &'static str {
 }
 
 #[test]
-fn first_release_is_upgraded_in_place_and_keeps_every_record_grant_and_score() {
+fn first_release_is_upgraded_in_place_and_keeps_every_record_and_grant_but_no_clear_score() {
     let mut ehr = Ehr::deploy_v1();
     let cast = fill(&mut ehr);
+    let (patient, stranger) = (ehr.patient, ehr.stranger);
     let before = snapshot(&mut ehr);
     assert_eq!(before.records.iter().filter(|r| r.is_ok()).count(), 4);
     assert_eq!(before.grants.as_ref().unwrap().items.len(), 3);
-    assert!(before.score.as_ref().unwrap().is_some());
+    let signer = cast.key.verifying_key().to_bytes();
+    let v1_score = v1_latest_score(&mut ehr);
+    assert!(
+        matches!(
+            v1_score,
+            Ok(Some(LegacyScore { risk_ppm: 81_000, band: ScoreBand::Intermediate, nonce: 7, .. }))
+        ),
+        "{v1_score:?}"
+    );
+    assert_eq!(
+        v1_score.ok().flatten().map(|s| (s.input_hash, s.computed_at, s.signer)),
+        Some((doc_hash(1), V1_COMPUTED_AT, signer))
+    );
     let v1_codes: Vec<[u8; 32]> = [&ehr.registry, &ehr.records, &ehr.scores]
         .map(|c| c.clone())
         .iter()
@@ -137,31 +211,51 @@ fn first_release_is_upgraded_in_place_and_keeps_every_record_grant_and_score() {
     assert!(refused.unwrap_err().contains("BadOrigin"), "a signed origin cannot set code");
 
     let migrations = ehr.upgrade_by_root();
-    for call in &migrations {
-        assert_ok(call, MigrationStatus { from: 1, to: 2, done: true });
+    let contracts = [ehr.registry.clone(), ehr.records.clone(), ehr.scores.clone()];
+    assert_eq!(migrations.len(), contracts.len());
+    for (call, contract) in migrations.iter().zip(&contracts) {
+        let to = current_version(&contract.name);
+        assert_ok(call, MigrationStatus { from: 1, to, done: true });
         assert_eq!(
             call.events,
-            vec![EhrEvent::StorageMigrated(StorageMigrated { from_version: 1, to_version: 2 })]
+            vec![EhrEvent::StorageMigrated(StorageMigrated { from_version: 1, to_version: to })],
+            "{}",
+            contract.name
         );
     }
-    for contract in [ehr.registry.clone(), ehr.records.clone(), ehr.scores.clone()] {
-        assert_eq!(ehr.storage_version(&contract), 2);
-        assert_eq!(ehr.upgrade_state(&contract), UpgradeState::new(2, DEFAULT_UPGRADE_DELAY));
+    for contract in &contracts {
+        let version = current_version(&contract.name);
+        assert_eq!(ehr.storage_version(contract), version, "{}", contract.name);
+        assert_eq!(ehr.upgrade_state(contract), UpgradeState::new(version, DEFAULT_UPGRADE_DELAY));
         assert!(
-            !v1_codes.contains(&ehr.chain.code_hash_of(&contract)),
+            !v1_codes.contains(&ehr.chain.code_hash_of(contract)),
             "{} runs the new code",
             contract.name
         );
     }
     // Migrating again is a no-op.
-    let registry = ehr.registry.clone();
+    let (registry, scores) = (ehr.registry.clone(), ehr.scores.clone());
     assert_eq!(
-        ehr.migrate(&registry, ehr.stranger, 1).value,
+        ehr.migrate(&registry, stranger, 1).value,
         Ok(MigrationStatus { from: 2, to: 2, done: true })
     );
+    let call = ehr.migrate(&scores, stranger, 1);
+    assert_eq!(call.value, Ok(MigrationStatus { from: 3, to: 3, done: true }));
+    assert!(call.events.is_empty());
 
     let after = snapshot(&mut ehr);
-    assert_eq!(after, before, "every record, grant and score is still there");
+    assert_eq!(after, before, "every record and grant is still there");
+
+    // The clear-text score is never read again, and anyone may delete it.
+    assert_eq!(ehr.latest_score(patient, patient, MODEL).value, Ok(None));
+    crate::assert_err(
+        &ehr.purge_legacy_scores(stranger, vec![(patient, MODEL); 65]),
+        ScoreError::TooManyKeys,
+    );
+    let call = ehr.purge_legacy_scores(stranger, vec![(patient, MODEL), (ehr.other_patient, MODEL)]);
+    crate::assert_ok(&call, 1, vec![EhrEvent::LegacyScoresPurged(LegacyScoresPurged { count: 1 })]);
+    let call = ehr.purge_legacy_scores(stranger, vec![(patient, MODEL)]);
+    crate::assert_ok(&call, 0, vec![]);
 
     every_message_works(&mut ehr, &cast);
 }
@@ -195,7 +289,7 @@ fn every_message_works(ehr: &mut Ehr, cast: &Cast) {
     assert_eq!(ehr.revoke_access(patient, lab).value, Ok(()));
     assert_eq!(ehr.grants_page(patient, 0, 50).value.unwrap().items.len(), 2);
     assert_eq!(ehr.grant_of(stranger, patient, doctor).value.unwrap().expires_at, Some(10_000));
-    // Scores: the signer's nonce carried over; a new score of the new document replaces the old.
+    // Scores: the signer's nonce carried over.
     let signer = cast.key.verifying_key().to_bytes();
     let now = ehr.chain.timestamp();
     let batch = ehr.batch(signer, vec![attestation(patient, 7, 7, now)]);
@@ -203,10 +297,34 @@ fn every_message_works(ehr: &mut Ehr, cast: &Cast) {
         ehr.submit_score(stranger, &batch, sign_batch(&cast.key, &batch)).value,
         Ok(Err(ScoreError::StaleNonce))
     );
-    ehr.add_record(patient, patient, RecordCategory::Summary, doc_hash(7), LOCATOR, None).value.unwrap();
+    assert_eq!(
+        ehr.add_record(patient, patient, RecordCategory::Summary, doc_hash(7), LOCATOR, None).value,
+        Ok(AddRecordOutcome::Added(6))
+    );
+    // Until the governance names the risk-scores contract, the records contract anchors none of
+    // its reports: the whole batch fails and nothing is consumed.
     let batch = ehr.batch(signer, vec![attestation(patient, 7, 8, now)]);
-    assert_eq!(ehr.submit_score(stranger, &batch, sign_batch(&cast.key, &batch)).value, Ok(Ok(())));
-    assert_eq!(ehr.latest_score(doctor, patient, MODEL).value.unwrap().unwrap().input_hash, doc_hash(7));
+    let signature = sign_batch(&cast.key, &batch);
+    let call = ehr.submit_score(stranger, &batch, signature);
+    assert_eq!(call.value, Err(ScoreError::ReportNotAnchored));
+    assert!(call.reverted);
+    assert_eq!(ehr.signer_info(signer).map(|s| s.last_nonce), Some(7), "nothing consumed");
+    let scores = ehr.scores.address;
+    let call = ehr.set_score_contract(admin, scores);
+    crate::assert_ok(&call, (), vec![EhrEvent::ScoreContractSet(ScoreContractSet { contract: scores })]);
+    // A sealed score of the new document, its report anchored as the next record.
+    assert_eq!(ehr.submit_score(stranger, &batch, signature).value, Ok(Ok(())));
+    let latest = ehr.latest_score(patient, patient, MODEL).value;
+    assert_eq!(
+        latest.map(|s| s.map(|s| (s.input_hash, s.commitment, s.report_hash, s.report_record, s.nonce))),
+        Ok(Some((doc_hash(7), commitment(81_000, 1), report_hash(8), 7, 8)))
+    );
+    assert_eq!(ehr.anchored_record(patient, report_hash(8)), Some(7));
+    // A first-release grant never covered the new `RiskAssessment` category.
+    assert_eq!(
+        ehr.latest_score(doctor, patient, MODEL).value,
+        Err(ScoreError::NoConsent(DenialReason::OutOfScope))
+    );
     assert_eq!(ehr.signer_info(signer).unwrap().account, cast.oracle);
     assert_eq!(ehr.approve_model(admin, [1; 32]).value, Ok(()));
     assert_eq!(ehr.scores_admin_call(admin, "propose_admin", Some(doctor)).value, Ok(()));
@@ -229,8 +347,9 @@ fn upgrades_are_governed_time_locked_and_refuse_a_downgrade() {
     for name in ["provider_registry", "patient_records", "risk_scores"] {
         let contract = ehr.contract(name);
         let current = ehr.chain.code_hash_of(&contract);
-        assert_eq!(ehr.storage_version(&contract), 2);
-        assert_eq!(ehr.upgrade_state(&contract), UpgradeState::new(2, UPGRADE_DELAY));
+        let version = current_version(name);
+        assert_eq!(ehr.storage_version(&contract), version);
+        assert_eq!(ehr.upgrade_state(&contract), UpgradeState::new(version, UPGRADE_DELAY));
         // Governance only (for the records contract: the registry's admin).
         for outsider in [stranger, doctor] {
             let call = ehr.schedule_upgrade(&contract, outsider, current);
@@ -265,11 +384,11 @@ fn upgrades_are_governed_time_locked_and_refuse_a_downgrade() {
         assert_eq!(ehr.apply_upgrade(&contract, admin).value, Err(UpgradeError::TimeLocked(not_before)));
         ehr.chain.advance_blocks(UPGRADE_DELAY);
         let call = ehr.apply_upgrade(&contract, admin);
-        assert_eq!(call.value, Ok(MigrationStatus { from: 2, to: 2, done: true }), "{name}");
+        assert_eq!(call.value, Ok(MigrationStatus { from: version, to: version, done: true }), "{name}");
         assert!(call.events.contains(&EhrEvent::UpgradeApplied(UpgradeApplied {
             code_hash: Hash::from(current),
-            from_version: 2,
-            to_version: 2
+            from_version: version,
+            to_version: version
         })));
 
         // A downgrade to the first release's code is refused as a whole.

@@ -16,9 +16,9 @@ use ehr_client::{deploy::Deployment, EhrEvent, Keypair};
 use ehr_envelope::Envelope;
 use ehr_sandbox::ehr::sign_batch;
 use ehr_types::{
-    scores::{AttestationBatch, ScoreAttestation, ScoreBand, StoredScore},
-    AccessDecision, AccountId, AddRecordOutcome, ContentHash, RecordCategory, RecordsError, Scope,
-    ScoreError,
+    scores::{AttestationBatch, ScoreAttestation, ScoreBand, ScoreResult},
+    AccessDecision, AccountId, AddRecordOutcome, ContentHash, ProviderRole, RecordCategory, RecordsError,
+    RegistryError, Scope, ScoreError,
 };
 
 use crate::{id, oracle_bin, oracle_cli, start_node, vault::VaultProcess, work_dir, Cast, Suite};
@@ -116,6 +116,12 @@ async fn anchor_only(
     (envelope, readers.iter().map(|(a, _)| *a).zip(wrapped).collect())
 }
 
+/// The hash of the model `ai-oracle deploy` approved.
+fn model_hash(s: &Suite) -> ContentHash {
+    let hex_hash = &s.deployment.oracle.as_ref().unwrap().models[0];
+    hex::decode(&hex_hash[2..]).unwrap().try_into().unwrap()
+}
+
 fn oracle_key(dir: &Path) -> ed25519_dalek::SigningKey {
     let text = std::fs::read_to_string(dir.join("oracle.key")).unwrap();
     let seed: [u8; 32] = hex::decode(text.trim()).unwrap().try_into().unwrap();
@@ -147,7 +153,20 @@ async fn oracle_posts_through_the_vault_and_refuses_tampered_envelopes_and_repla
     let c = &s.cast;
     let patient = id(&c.patient);
     let p = session(&s, &dir, &vault, &c.patient).await;
-    register(&s, &p, true).await;
+    let patient_keys = register(&s, &p, true).await;
+    // Two doctors: the patient lets one read its risk reports, the other only its summaries.
+    let doctor_keys = ehr_envelope::KeyPair::generate();
+    let other_doctor_keys = ehr_envelope::KeyPair::generate();
+    for (who, keys, categories) in [
+        (&c.doctor, &doctor_keys, vec![RecordCategory::Summary, RecordCategory::RiskAssessment]),
+        (&c.other_doctor, &other_doctor_keys, vec![RecordCategory::Summary]),
+    ] {
+        let r: ehr_client::Submitted<Result<(), RegistryError>> =
+            s.submit(&s.registry, &c.admin, "register_provider", (id(who), ProviderRole::Doctor)).await;
+        assert_eq!(r.value(), &Ok(()));
+        session(&s, &dir, &vault, who).await.publish_key(keys, false).await.unwrap();
+        p.grant(&id(who), Scope::read(&categories), None, &patient_keys).await.unwrap();
+    }
     let doc = recent_sample();
     let envelope_hash = upload(&p, &doc).await;
     // What the oracle should find: the model's score as of today.
@@ -156,9 +175,11 @@ async fn oracle_posts_through_the_vault_and_refuses_tampered_envelopes_and_repla
     assert!(ok, "{out}");
     let expected: serde_json::Value = serde_json::from_str(&out).unwrap();
     let expected_ppm = expected["risk_ppm"].as_u64().unwrap() as u32;
+    let expected_band = expected["band"].as_str().unwrap().to_string();
     let start = s.node.best_block().await.unwrap().0;
 
-    // The oracle requests (audited), fetches, decrypts, scores, signs and posts.
+    // The oracle requests (audited), fetches, decrypts, scores, seals the report, signs, posts
+    // and, once the score is accepted, stores the report in the vault.
     let patient_ss58 = ehr_client::ss58(&patient);
     let url = s.dev_node.url().to_string();
     let post = |record: &str| {
@@ -175,19 +196,39 @@ async fn oracle_posts_through_the_vault_and_refuses_tampered_envelopes_and_repla
         vec![AccessDecision::Granted],
         "the read is audited"
     );
-    let model_hash: ContentHash = {
-        let hex_hash = &s.deployment.oracle.as_ref().unwrap().models[0];
-        hex::decode(&hex_hash[2..]).unwrap().try_into().unwrap()
-    };
-    let stored: Result<Option<StoredScore>, ScoreError> =
-        s.query(&s.scores, &c.patient, "latest_score", (patient, model_hash)).await.value;
-    let stored = stored.unwrap().expect("a stored score");
+    let model_hash = model_hash(&s);
+
+    // The patient opens the sealed report and checks it: commitment and signature.
+    let checked = p.read_score(&patient, &model_hash, &patient_keys).await.unwrap();
     assert_eq!(
-        (stored.risk_ppm, stored.input_hash, stored.nonce),
+        (checked.report.result.risk_ppm, checked.stored.input_hash, checked.stored.nonce),
         (expected_ppm, envelope_hash, 1),
         "the score is today's, of the anchored envelope"
     );
+    assert_eq!(format!("{:?}", checked.report.result.band).to_lowercase(), expected_band);
     assert_ne!(expected_ppm, 20_544, "age is judged at the scoring time, not at the measurement");
+    assert!(!checked.report.terms.is_empty() && !checked.report.sources.is_empty());
+    let report = p.record(&patient, checked.stored.report_record).await.unwrap();
+    assert_eq!(
+        (report.category, report.author, report.content_hash),
+        (RecordCategory::RiskAssessment, id(&c.oracle), checked.stored.report_hash),
+        "the report is a record of the patient, anchored with the oracle as author"
+    );
+    // The doctor allowed to read risk reports opens it too; the other doctor cannot.
+    let doctor = session(&s, &dir, &vault, &c.doctor).await;
+    let by_doctor = doctor.read_score(&patient, &model_hash, &doctor_keys).await.unwrap();
+    assert_eq!(by_doctor.report.result, checked.report.result);
+    let other_doctor = session(&s, &dir, &vault, &c.other_doctor).await;
+    let refused = other_doctor.read_score(&patient, &model_hash, &other_doctor_keys).await.unwrap_err();
+    assert!(format!("{refused:#}").contains("NoConsent(OutOfScope)"), "{refused:#}");
+    let refused = other_doctor
+        .read_record(&patient, checked.stored.report_record, &other_doctor_keys)
+        .await
+        .unwrap_err();
+    assert!(format!("{refused:#}").contains("denied: OutOfScope"), "{refused:#}");
+
+    // No storage item, event or call argument on chain holds the risk or the band.
+    no_score_on_chain(&s, start, checked.report.result).await;
 
     // An envelope altered in the vault's store is refused by its hash, never scored.
     let upload2 = upload(&p, &document(1)).await;
@@ -237,8 +278,8 @@ async fn oracle_posts_through_the_vault_and_refuses_tampered_envelopes_and_repla
             patient,
             model_hash,
             input_hash: envelope_hash,
-            risk_ppm: 20_544,
-            band: ScoreBand::Low,
+            commitment: ScoreResult { risk_ppm: 20_544, band: ScoreBand::Low }.commitment(&[5; 32]),
+            report_hash: [0x7e; 32],
             // Newer than the score `post` landed: the contract keeps the newest.
             computed_at: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -257,12 +298,51 @@ async fn oracle_posts_through_the_vault_and_refuses_tampered_envelopes_and_repla
     assert_eq!(replay.value(), &Ok(vec![Err(ScoreError::StaleNonce)]));
     assert!(replay.events().is_empty(), "a replay stores nothing");
     let mut forged = batch.clone();
-    forged.attestations[0].risk_ppm = 990_000;
+    forged.attestations[0].commitment = ScoreResult { risk_ppm: 990_000, band: ScoreBand::High }.commitment(&[5; 32]);
     forged.attestations[0].nonce = 3;
     let forged: ehr_client::Submitted<Batch> =
         s.submit(&s.scores, &c.oracle, "submit_scores", (forged, signature)).await;
     assert_eq!(forged.value(), &Err(ScoreError::BadSignature));
     assert!(forged.included.is_none());
+}
+
+/// Asserts that nothing on chain from block `from` holds `result`: not the raw bytes of the risk
+/// (u32 LE) nor of the SCALE `(risk, band)` in any contract event's data, any contract call's
+/// input data, or any storage entry of the three contracts; and that the storage, decoded
+/// with each contract's layout, has no risk or band field with a value.
+async fn no_score_on_chain(s: &Suite, from: u32, result: ScoreResult) {
+    use ink::scale::Encode;
+    let risk = result.risk_ppm.to_le_bytes();
+    let sealed = result.encode();
+    let holds = |bytes: &[u8]| bytes.windows(4).any(|w| w == risk) || bytes.windows(5).any(|w| w == sealed);
+    let (best, _) = s.node.best_block().await.unwrap();
+    let mut events = 0;
+    let mut calls = 0;
+    for n in from..=best {
+        let hash = s.node.block_hash(n).await.unwrap().unwrap();
+        for raw in s.node.contract_events_at(hash).await.unwrap() {
+            // Every event of ours decodes with the shared types, none of which has a score field.
+            EhrEvent::decode(&raw).unwrap().expect("an EHR event");
+            assert!(!holds(&raw.data), "block {n}: an event holds the risk: {:?}", EhrEvent::decode(&raw));
+            events += 1;
+        }
+        for contract in [&s.registry, &s.records, &s.scores] {
+            for data in s.node.call_data_of_events(hash, &contract.address, |_| true).await.unwrap() {
+                assert!(!holds(&data), "block {n}: a call to {} carries the risk", contract.name);
+                calls += 1;
+            }
+        }
+    }
+    assert!(events > 0 && calls > 0, "the blocks were read: {events} events, {calls} calls");
+    for contract in [&s.registry, &s.records, &s.scores] {
+        let storage = s.node.contract_storage(&ehr_sandbox::artifacts_dir(), contract).await.unwrap();
+        assert!(!storage.raw.is_empty());
+        for (key, value) in &storage.raw {
+            assert!(!holds(value), "{}: storage entry 0x{} holds the risk", contract.name, hex::encode(key));
+        }
+        let decoded = storage.decoded.to_string();
+        assert!(!decoded.contains("risk_ppm") && !decoded.contains("\"band\""), "{}: {decoded}", contract.name);
+    }
 }
 
 /// Runs `ai-oracle run` to completion (`--until-block`), optionally killed at `kill_at`;
@@ -335,7 +415,7 @@ async fn run_mode_killed_at_every_point_scores_every_record_exactly_once() {
     let start = s.deployment.deployed_at_block;
     let p = session(&s, &dir, &vault, &c.patient).await;
     let q = session(&s, &dir, &vault, &c.other_patient).await;
-    register(&s, &p, true).await;
+    let patient_keys = register(&s, &p, true).await;
     let other_keys = register(&s, &q, false).await;
 
     // Three records of a consenting patient; one of a patient who consents only later.
@@ -401,6 +481,11 @@ async fn run_mode_killed_at_every_point_scores_every_record_exactly_once() {
     );
     assert_eq!(requests.last(), Some(&AccessDecision::Granted));
     assert!(!oracle_requests(&s, &p.account, start).await.is_empty());
+    // The reports reached the vault despite the kills: each patient opens and checks its latest.
+    for (session, keys) in [(&p, &patient_keys), (&q, &other_keys)] {
+        let checked = session.read_score(&session.account, &model_hash(&s), keys).await.unwrap();
+        assert!(checked.report.result.risk_ppm > 0);
+    }
     let summary = format!(
         "run-mode crash test: {} records scored exactly once across kills after read, after sign and \
          after submit; a late upload and a late consent scored once each, every read audited\n",
