@@ -107,6 +107,11 @@ enum Command {
         /// Exit once this block has been followed and no record is due.
         #[arg(long)]
         until_block: Option<u32>,
+        /// Which blocks' records to queue: `finalized` (never a record a reorg drops) or
+        /// `best` (no finality lag; a record of a block that is later reorged out may be scored
+        /// and then refused as not anchored).
+        #[arg(long, value_enum, default_value = "finalized")]
+        follow: ai_oracle::node::Follow,
         /// Log as JSON lines instead of text.
         #[arg(long, env = "EHR_ORACLE_LOG_JSON")]
         log_json: bool,
@@ -134,6 +139,7 @@ struct RunFile {
     model: Option<String>,
     state: Option<PathBuf>,
     poll_ms: Option<u64>,
+    follow: Option<ai_oracle::node::Follow>,
     max_retries: Option<u32>,
     log_json: Option<bool>,
     metrics_listen: Option<std::net::SocketAddr>,
@@ -148,6 +154,7 @@ fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<()> {
         options,
         state,
         poll_ms,
+        follow,
         max_retries,
         log_json,
         metrics_listen,
@@ -182,6 +189,7 @@ fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<()> {
     fill!("model", options.model, file.model);
     fill!("state", *state, file.state);
     fill!("poll_ms", *poll_ms, file.poll_ms);
+    fill!("follow", *follow, file.follow);
     fill!("max_retries", *max_retries, file.max_retries);
     fill!("log_json", *log_json, file.log_json);
     fill!("metrics_listen", *metrics_listen, file.metrics_listen.map(Some));
@@ -292,6 +300,7 @@ fn run(cli: Cli) -> Result<()> {
             poll_ms,
             max_retries,
             until_block,
+            follow,
             log_json,
             metrics_listen,
             ..
@@ -312,6 +321,7 @@ fn run(cli: Cli) -> Result<()> {
                 poll: std::time::Duration::from_millis(poll_ms),
                 max_retries,
                 until_block,
+                follow,
                 metrics_listen,
             };
             runtime()?.block_on(chain_cmd::run(chain, oracle, options, run))?

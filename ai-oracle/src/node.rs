@@ -3,13 +3,15 @@
 //! vault, opened with its own X25519 key — scores them, and posts signed batches (`post`, and
 //! the operator's `run`).
 //!
-//! `run` follows the chain block by block and queues every `RecordAdded` of the records
+//! `run` follows the chain's finalized blocks (or the best block, `--follow best`) and queues
+//! every `RecordAdded` of the records
 //! contract in its persisted [`Queue`](crate::queue::Queue) (the cursor moves in the same
 //! transaction). Each pass works the records that are due: a patient who has not consented is
 //! asked again later (one audited, denied request on the first attempt, then free dry-runs), a
 //! document not yet in the vault is fetched again later, both on the queue's bounded policy; a
-//! record the oracle may read is requested (audited), fetched, checked against its on-chain
-//! hash, decrypted and scored. The pass's scores are signed as one batch whose nonces are
+//! record the oracle may read is fetched — the vault asks for the oracle's audited request, made
+//! then, once per patient and category in a pass, so a document not uploaded yet costs none —
+//! checked against its on-chain hash, decrypted and scored. The pass's scores are signed as one batch whose nonces are
 //! allocated in the transaction that stores it as in flight; it is submitted, and its outcome
 //! settled. After a crash at any point the in-flight batch is submitted again exactly as signed
 //! before anything else: each record is scored exactly once.
@@ -440,8 +442,20 @@ pub struct RunOptions {
     /// Stop once this block has been followed and nothing is due (tests, catch-up jobs);
     /// `None` runs forever.
     pub until_block: Option<u32>,
+    /// Which head to follow.
+    pub follow: Follow,
     /// Where to serve `/metrics` and `/health`, if anywhere.
     pub metrics_listen: Option<std::net::SocketAddr>,
+}
+
+/// Which blocks `run` queues records from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Follow {
+    /// Finalized blocks only: a record is queued once no reorg can drop it.
+    Finalized,
+    /// The best block: no finality lag.
+    Best,
 }
 
 /// The retry policy for node and vault failures (`backon`): 1 s, 2 s, 4 s … at most 30 s
@@ -516,7 +530,7 @@ pub async fn run(oracle: &mut Oracle, options: &RunOptions) -> Result<()> {
             queue.raise_nonce(signer)?;
             settle_inflight(oracle, &mut queue, &metrics).await?;
             upload_reports(oracle, &mut queue, &metrics).await?;
-            let followed = follow(oracle, &mut queue, options.until_block, &metrics).await?;
+            let followed = follow(oracle, &mut queue, options.follow, options.until_block, &metrics).await?;
             let worked = work(oracle, &mut queue, &metrics).await?;
             metrics.pending.set(queue.counts()?.pending as i64);
             Ok::<_, anyhow::Error>((followed, worked))
@@ -577,11 +591,20 @@ pub async fn run(oracle: &mut Oracle, options: &RunOptions) -> Result<()> {
     }
 }
 
-/// Queues the records of the blocks after the cursor up to the best block (or `until`);
+/// Queues the records of the blocks after the cursor up to the followed head (or `until`);
 /// whether any block was followed.
-async fn follow(oracle: &Oracle, queue: &mut Queue, until: Option<u32>, metrics: &Metrics) -> Result<bool> {
-    let (best, _) = oracle.node.best_block().await?;
-    let last = until.map_or(best, |until| best.min(until));
+async fn follow(
+    oracle: &Oracle,
+    queue: &mut Queue,
+    head: Follow,
+    until: Option<u32>,
+    metrics: &Metrics,
+) -> Result<bool> {
+    let (head, _) = match head {
+        Follow::Finalized => oracle.node.finalized_block().await?,
+        Follow::Best => oracle.node.best_block().await?,
+    };
+    let last = until.map_or(head, |until| head.min(until));
     let mut followed = false;
     for number in queue.last_block()?.saturating_add(1)..=last {
         let hash =
@@ -749,12 +772,20 @@ async fn work(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) -> Result<b
         let category = items[0].1.category;
         let decision =
             oracle.node.access_decision(&oracle.records, &patient, &me, category, AccessMode::Read).await?;
+        // With consent, the audited request is made when the vault asks for it (below), so a
+        // document still waiting for its upload costs no request. Without consent, the first
+        // attempt is on chain as a denied request; asking again later is free.
+        let mut audited = false;
         let requested = match decision {
-            // Free to ask again later; the first attempt is on chain as a denied request.
+            AccessDecision::Granted => Ok(()),
             AccessDecision::Denied(reason) if items.iter().all(|(_, i)| i.attempts > 0) => {
                 Err(ReadError::NoConsent(reason))
             }
-            _ => oracle.request_access(&patient, category).await?,
+            AccessDecision::Denied(_) => {
+                let requested = oracle.request_access(&patient, category).await?;
+                audited = requested.is_ok();
+                requested
+            }
         };
         if let Err(denied) = requested {
             for (_, item) in &items {
@@ -773,7 +804,18 @@ async fn work(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) -> Result<b
                     continue;
                 }
             };
-            let document = match oracle.fetch_document(&patient, &record).await {
+            let mut fetched = oracle.fetch_document(&patient, &record).await;
+            if matches!(fetched, Err(ReadError::Refused(_))) && !audited {
+                // The vault releases only after an audited request: make it, then fetch again.
+                fetched = match oracle.request_access(&patient, category).await? {
+                    Ok(()) => {
+                        audited = true;
+                        oracle.fetch_document(&patient, &record).await
+                    }
+                    Err(denied) => Err(denied),
+                };
+            }
+            let document = match fetched {
                 Ok(document) => document,
                 Err(ReadError::Unavailable(err)) => return Err(err),
                 Err(err @ (ReadError::NotUploaded | ReadError::Refused(_) | ReadError::NoConsent(_))) => {
