@@ -8,6 +8,7 @@
 //! for the benchmarks.
 
 pub mod ehr;
+pub mod v1;
 
 use std::{collections::HashMap, fmt, path::PathBuf};
 

@@ -4,11 +4,14 @@
 
 use ed25519_dalek::SigningKey;
 use ehr_client::{deploy, ContractRef, Keypair, Node};
-use ehr_sandbox::ehr::{doc_hash, sign_batch};
+use ehr_sandbox::{
+    ehr::{commitment, doc_hash, report_hash, sign_batch},
+    v1,
+};
 use ehr_types::{
     api::{MigrationStatus, UpgradeError},
     events::*,
-    scores::{AttestationBatch, ScoreAttestation, ScoreBand, SignerInfo, StoredScore},
+    scores::{AttestationBatch, LegacyScore, ScoreAttestation, ScoreBand, SignerInfo, StoredScore},
     AccessDecision, AddRecordOutcome, Grant, ProviderRole, Record, RecordCategory, RecordsError, Scope,
     ScoreError,
 };
@@ -53,7 +56,6 @@ async fn query<A: ink::scale::Encode, R: ink::scale::Decode>(
 struct Snapshot {
     records: Vec<Result<Record, RecordsError>>,
     grant: Result<Grant, RecordsError>,
-    score: Result<Option<StoredScore>, ScoreError>,
     signer: Option<SignerInfo>,
 }
 
@@ -75,7 +77,6 @@ async fn snapshot(
             all
         },
         grant: query(node, records, &c.patient, "grant_of", (patient, id(&c.doctor))).await,
-        score: query(node, scores, &c.patient, "latest_score", (patient, MODEL)).await,
         signer: query(node, scores, &c.patient, "signer", (key.verifying_key().to_bytes(),)).await,
     }
 }
@@ -163,25 +164,27 @@ async fn first_release_on_a_node_is_upgraded_in_place_by_root_and_keeps_everythi
     let r: ehr_client::Submitted<Result<(), ScoreError>> =
         submit(&node, &scores, &c.admin, "approve_model", (MODEL,)).await;
     assert_eq!(r.value(), &Ok(()));
-    let attestation = |input: u32, nonce: u64| ScoreAttestation {
-        patient,
-        model_hash: MODEL,
-        input_hash: doc_hash(input),
-        risk_ppm: 81_000,
-        band: ScoreBand::Intermediate,
-        computed_at: now_ms(),
-        nonce,
-    };
-    let batch = |a: ScoreAttestation| AttestationBatch {
+    // The first release's score: the risk in the clear, signed under its own domain tag.
+    let first = v1::Batch {
         contract: scores.address,
         chain: node.genesis_hash(),
         signer: key.verifying_key().to_bytes(),
-        attestations: vec![a],
+        attestations: vec![v1::Attestation {
+            patient,
+            model_hash: MODEL,
+            input_hash: doc_hash(1),
+            risk_ppm: 81_000,
+            band: ScoreBand::Intermediate,
+            computed_at: now_ms(),
+            nonce: 5,
+        }],
     };
-    let first = batch(attestation(1, 5));
     let r: ehr_client::Submitted<Result<Vec<Result<(), ScoreError>>, ScoreError>> =
-        submit(&node, &scores, &c.oracle, "submit_scores", (first.clone(), sign_batch(&key, &first))).await;
+        submit(&node, &scores, &c.oracle, "submit_scores", (first.clone(), v1::sign(&key, &first))).await;
     assert_eq!(r.value(), &Ok(vec![Ok(())]));
+    let legacy: Result<Option<LegacyScore>, ScoreError> =
+        query(&node, &scores, &c.patient, "latest_score", (patient, MODEL)).await;
+    assert_eq!(legacy.unwrap().map(|l| l.risk_ppm), Some(81_000), "the first release keeps it in the clear");
     let before = snapshot(&node, &c, &records, &scores, &key).await;
     assert_eq!(before.records.iter().filter(|r| r.is_ok()).count(), 3);
 
@@ -200,18 +203,36 @@ async fn first_release_on_a_node_is_upgraded_in_place_by_root_and_keeps_everythi
         let contract = ContractRef::load(&current, &contract.name, contract.address).unwrap();
         let migrated: ehr_client::Submitted<Result<MigrationStatus, UpgradeError>> =
             submit(&node, &contract, &c.other_patient, "Upgradeable::migrate", (1u32,)).await;
-        assert_eq!(migrated.value(), &Ok(MigrationStatus { from: 1, to: 2, done: true }));
+        // The scores' storage is sealed from version 3 on; the others' layouts stay at 2.
+        let to = if contract.name == "risk_scores" { 3 } else { 2 };
+        assert_eq!(migrated.value(), &Ok(MigrationStatus { from: 1, to, done: true }));
         assert_eq!(
             migrated.events(),
-            &[ehr_client::EhrEvent::StorageMigrated(StorageMigrated { from_version: 1, to_version: 2 })]
+            &[ehr_client::EhrEvent::StorageMigrated(StorageMigrated { from_version: 1, to_version: to })]
         );
         let state: ehr_types::api::UpgradeState =
             query(&node, &contract, &c.patient, "Upgradeable::upgrade_state", ()).await;
-        assert_eq!(state, ehr_types::api::UpgradeState::new(2, ehr_types::api::DEFAULT_UPGRADE_DELAY));
+        assert_eq!(state, ehr_types::api::UpgradeState::new(to, ehr_types::api::DEFAULT_UPGRADE_DELAY));
         upgraded.push(contract);
     }
     let (registry, records, scores) = (upgraded[0].clone(), upgraded[1].clone(), upgraded[2].clone());
     assert_eq!(snapshot(&node, &c, &records, &scores, &key).await, before, "everything is still there");
+
+    // The clear-text score is no longer readable, and anyone purges it from the current state.
+    let sealed: Result<Option<StoredScore>, ScoreError> =
+        query(&node, &scores, &c.patient, "latest_score", (patient, MODEL)).await;
+    assert_eq!(sealed, Ok(None));
+    let purged: ehr_client::Submitted<Result<u32, ScoreError>> =
+        submit(&node, &scores, &c.other_patient, "purge_legacy_scores", (vec![(patient, MODEL)],)).await;
+    assert_eq!(purged.value(), &Ok(1));
+    assert_eq!(
+        purged.events(),
+        &[ehr_client::EhrEvent::LegacyScoresPurged(LegacyScoresPurged { count: 1 })]
+    );
+    // Sealed scores need the records contract to know the scores contract.
+    let named: ehr_client::Submitted<Result<(), RecordsError>> =
+        submit(&node, &records, &c.admin, "set_score_contract", (scores.address,)).await;
+    assert_eq!(named.value(), &Ok(()));
 
     // Every kind of message works on the old data.
     let decision: ehr_client::Submitted<Result<AccessDecision, RecordsError>> =
@@ -226,13 +247,31 @@ async fn first_release_on_a_node_is_upgraded_in_place_by_root_and_keeps_everythi
     )
     .await;
     assert_eq!(r.value(), &Ok(AddRecordOutcome::Added(3)));
-    let second = batch(attestation(4, 6));
+    let second = AttestationBatch {
+        contract: scores.address,
+        chain: node.genesis_hash(),
+        signer: key.verifying_key().to_bytes(),
+        attestations: vec![ScoreAttestation {
+            patient,
+            model_hash: MODEL,
+            input_hash: doc_hash(4),
+            commitment: commitment(81_000, 6),
+            report_hash: report_hash(6),
+            computed_at: now_ms(),
+            nonce: 6,
+        }],
+    };
     let r: ehr_client::Submitted<Result<Result<(), ScoreError>, ScoreError>> =
         submit(&node, &scores, &c.oracle, "submit_score", (second.clone(), sign_batch(&key, &second))).await;
     assert_eq!(r.value(), &Ok(Ok(())));
+    // The doctor's first-release grant covers no `RiskAssessment`: the score is the patient's.
     let latest: Result<Option<StoredScore>, ScoreError> =
         query(&node, &scores, &c.doctor, "latest_score", (patient, MODEL)).await;
-    assert_eq!(latest.unwrap().unwrap().input_hash, doc_hash(4));
+    assert_eq!(latest, Err(ScoreError::NoConsent(ehr_types::DenialReason::OutOfScope)));
+    let latest: Result<Option<StoredScore>, ScoreError> =
+        query(&node, &scores, &c.patient, "latest_score", (patient, MODEL)).await;
+    let latest = latest.unwrap().unwrap();
+    assert_eq!((latest.input_hash, latest.report_record), (doc_hash(4), 4), "sealed, its report anchored");
     let info: Option<ehr_types::ProviderInfo> =
         query(&node, &registry, &c.patient, "ProviderDirectory::provider", (doctor,)).await;
     assert_eq!(info.map(|i| (i.role, i.suspended_at)), Some((ProviderRole::Doctor, None)));
