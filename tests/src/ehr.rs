@@ -531,6 +531,13 @@ impl Ehr {
         }
     }
 
+    /// Sets the weight every later call of this suite may consume (drink's default: 100·10⁹
+    /// ref_time, 3 MiB proof); returns the previous one as (ref_time, proof_size).
+    pub fn set_gas_limit(&mut self, ref_time: u64, proof_size: u64) -> (u64, u64) {
+        let previous = self.chain.session().set_gas_limit(drink::Weight::from_parts(ref_time, proof_size));
+        (previous.ref_time(), previous.proof_size())
+    }
+
     /// A batch for this suite's risk-scores contract and chain.
     pub fn batch(&self, signer: SignerKey, attestations: Vec<ScoreAttestation>) -> AttestationBatch {
         AttestationBatch { contract: self.scores.address, chain: SANDBOX_CHAIN, signer, attestations }

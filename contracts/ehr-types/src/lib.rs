@@ -470,7 +470,7 @@ mod tests {
         assert_eq!(all, CategorySet::all());
         assert_eq!(all.categories(), RecordCategory::ALL.to_vec());
         assert!(all.is_valid());
-        assert!(!CategorySet(1 << 10).is_valid());
+        assert!(!CategorySet(1 << 11).is_valid());
         assert!(CategorySet::empty().is_empty());
     }
 

@@ -60,9 +60,8 @@ fn hole_2_a_huge_nonce_cannot_exhaust_a_signer() {
 fn hole_3_latest_score_is_the_newest_and_of_a_current_document() {
     let mut f = Fixture::new();
     let (admin, patient, oracle) = (f.ehr.admin, f.ehr.patient, f.oracle);
-    let latest_commitment = |f: &mut Fixture| {
-        f.ehr.latest_score(patient, patient, MODEL).value.map(|s| s.map(|s| s.commitment))
-    };
+    let latest_commitment =
+        |f: &mut Fixture| f.ehr.latest_score(patient, patient, MODEL).value.map(|s| s.map(|s| s.commitment));
     let mut newer = f.attestation(patient, 1, 1);
     newer.computed_at += 60_000;
     newer.commitment = commitment(70_000, 1);

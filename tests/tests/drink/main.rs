@@ -10,6 +10,7 @@ mod keys;
 mod records;
 mod registry;
 mod scores;
+mod sealed;
 mod seed;
 mod upgrade;
 

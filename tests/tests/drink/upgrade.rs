@@ -4,17 +4,17 @@
 //! readable and purged. Then the current code's own time-locked upgrade path: governance only,
 //! the time-lock, cancellation, and a downgrade refused.
 
-use ed25519_dalek::{Signer, SigningKey};
+use ed25519_dalek::SigningKey;
 use ehr_sandbox::{
     ehr::{commitment, doc_hash, report_hash, sign_batch, SANDBOX_CHAIN, UPGRADE_DELAY},
-    Contract, Ehr, EhrEvent,
+    v1, Contract, Ehr, EhrEvent,
 };
 use ehr_types::{
     api::{MigrationStatus, UpgradeError, UpgradeState, DEFAULT_UPGRADE_DELAY},
     events::*,
-    scores::{LegacyScore, ScoreAttestation, ScoreBand, Signature, SignerInfo, SignerKey},
-    AccessDecision, AddRecordOutcome, ContentHash, DenialReason, Grant, Page, Patient, ProviderInfo,
-    ProviderRole, Record, RecordCategory, RecordsError, Scope, ScoreError,
+    scores::{LegacyScore, ScoreAttestation, ScoreBand, SignerInfo},
+    AccessDecision, AddRecordOutcome, DenialReason, Grant, Page, Patient, ProviderInfo, ProviderRole, Record,
+    RecordCategory, RecordsError, Scope, ScoreError,
 };
 use ink::primitives::{AccountId, Hash};
 
@@ -22,8 +22,6 @@ const MODEL: [u8; 32] = [0x3c; 32];
 const LOCATOR: &[u8] = b"ipfs://bafkreiupgrade";
 /// When the first release's score was computed (Unix ms).
 const V1_COMPUTED_AT: u64 = 1_718_000_000_000;
-/// Domain tag the first release's signers sign under.
-const V1_SIGNING_CONTEXT: &[u8] = b"ehr-on-ink/risk-scores/v1";
 
 /// The storage version each contract's current code migrates to: registry, records, scores.
 fn current_version(name: &str) -> u16 {
@@ -32,34 +30,6 @@ fn current_version(name: &str) -> u16 {
     } else {
         2
     }
-}
-
-/// An attestation as the first release signs it: the risk and band in the clear.
-#[ink::scale_derive(Encode)]
-struct V1Attestation {
-    patient: AccountId,
-    model_hash: ContentHash,
-    input_hash: ContentHash,
-    risk_ppm: u32,
-    band: ScoreBand,
-    computed_at: u64,
-    nonce: u64,
-}
-
-/// A batch as the first release verifies it.
-#[ink::scale_derive(Encode)]
-struct V1Batch {
-    contract: AccountId,
-    chain: [u8; 32],
-    signer: SignerKey,
-    attestations: Vec<V1Attestation>,
-}
-
-/// The first release's signature: over `V1_SIGNING_CONTEXT ‖ blake2b-256(SCALE(batch))`.
-fn sign_v1(key: &SigningKey, batch: &V1Batch) -> Signature {
-    let mut digest = [0u8; 32];
-    ink::env::hash_encoded::<ink::env::hash::Blake2x256, _>(batch, &mut digest);
-    key.sign(&[V1_SIGNING_CONTEXT, &digest[..]].concat()).to_bytes()
 }
 
 /// Everything a user put into the suite, read back through queries both releases share.
@@ -123,11 +93,11 @@ fn fill(ehr: &mut Ehr) -> Cast {
     let key = SigningKey::from_bytes(&[42; 32]);
     ehr.add_signer(admin, key.verifying_key().to_bytes(), oracle).value.unwrap();
     ehr.approve_model(admin, MODEL).value.unwrap();
-    let batch = V1Batch {
+    let batch = v1::Batch {
         contract: ehr.scores.address,
         chain: SANDBOX_CHAIN,
         signer: key.verifying_key().to_bytes(),
-        attestations: vec![V1Attestation {
+        attestations: vec![v1::Attestation {
             patient,
             model_hash: MODEL,
             input_hash: doc_hash(1),
@@ -139,7 +109,7 @@ fn fill(ehr: &mut Ehr) -> Cast {
     };
     let (relayer, scores) = (ehr.stranger, ehr.scores.clone());
     let call: ehr_sandbox::Call<Result<Vec<Result<(), ScoreError>>, ScoreError>> =
-        ehr.chain.call(&scores, relayer, "submit_scores", (&batch, sign_v1(&key, &batch)));
+        ehr.chain.call(&scores, relayer, "submit_scores", (&batch, v1::sign(&key, &batch)));
     assert_eq!(call.value, Ok(vec![Ok(())]));
     Cast { oracle, key }
 }
@@ -227,18 +197,11 @@ fn first_release_is_upgraded_in_place_and_keeps_every_record_and_grant_but_no_cl
         let version = current_version(&contract.name);
         assert_eq!(ehr.storage_version(contract), version, "{}", contract.name);
         assert_eq!(ehr.upgrade_state(contract), UpgradeState::new(version, DEFAULT_UPGRADE_DELAY));
-        assert!(
-            !v1_codes.contains(&ehr.chain.code_hash_of(contract)),
-            "{} runs the new code",
-            contract.name
-        );
+        assert!(!v1_codes.contains(&ehr.chain.code_hash_of(contract)), "{} runs the new code", contract.name);
     }
     // Migrating again is a no-op.
     let (registry, scores) = (ehr.registry.clone(), ehr.scores.clone());
-    assert_eq!(
-        ehr.migrate(&registry, stranger, 1).value,
-        Ok(MigrationStatus { from: 2, to: 2, done: true })
-    );
+    assert_eq!(ehr.migrate(&registry, stranger, 1).value, Ok(MigrationStatus { from: 2, to: 2, done: true }));
     let call = ehr.migrate(&scores, stranger, 1);
     assert_eq!(call.value, Ok(MigrationStatus { from: 3, to: 3, done: true }));
     assert!(call.events.is_empty());

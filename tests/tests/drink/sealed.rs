@@ -1,0 +1,228 @@
+//! Sealed scores: an accepted attestation leaves a commitment and a report anchored in the
+//! patient's chart, never the risk; only the risk-scores contract the governance named anchors
+//! reports; a report that cannot be anchored is refused with its nonce consumed; and reading a
+//! score takes the consent to read `RiskAssessment` records.
+
+use ehr_sandbox::{
+    ehr::{commitment, report_hash, sign_batch},
+    Call, EhrEvent,
+};
+use ehr_types::{
+    events::*,
+    scores::{ScoreBand, ScoreResult},
+    DenialReason, Record, RecordCategory, RecordId, RecordsError, Scope, ScoreError,
+};
+use ink::scale::Encode;
+
+use crate::{
+    assert_err, assert_ok, assert_refused,
+    scores::{Fixture, LOCATOR, MODEL},
+};
+
+/// `ReportAnchor::anchor_reports(author, items)` of the records contract, called directly.
+fn anchor_reports(
+    f: &mut Fixture,
+    caller: ink::primitives::AccountId,
+    items: Vec<(ink::primitives::AccountId, [u8; 32])>,
+) -> Call<Result<Vec<Result<RecordId, RecordsError>>, RecordsError>> {
+    let records = f.ehr.records.clone();
+    f.ehr.chain.call(&records, caller, "ReportAnchor::anchor_reports", (caller, items))
+}
+
+#[test]
+fn an_accepted_score_leaves_no_risk_or_band_on_chain() {
+    const RISK_PPM: u32 = 734_219;
+    let mut f = Fixture::new();
+    let (patient, relayer, oracle) = (f.ehr.patient, f.ehr.stranger, f.oracle);
+    let salt = [7; 32];
+    let result = ScoreResult { risk_ppm: RISK_PPM, band: ScoreBand::High };
+    let mut attestation = f.attestation(patient, 1, 1);
+    attestation.commitment = result.commitment(&salt);
+    let batch = f.ehr.batch(f.signer(), vec![attestation.clone()]);
+    let signature = sign_batch(&f.key, &batch);
+    let call = f.ehr.submit_score(relayer, &batch, signature);
+    assert_ok(&call, Ok(()), vec![f.report_added(&attestation, 1), f.accepted(&attestation, 1)]);
+
+    // The risk's bytes appear nowhere: not in the call data, not in any event's topics or data.
+    let risk = RISK_PPM.to_le_bytes();
+    let holds_risk = |bytes: &[u8]| bytes.windows(risk.len()).any(|window| window == risk);
+    assert!(holds_risk(&result.encode()), "the search finds the risk where it is");
+    assert!(!holds_risk(&(&batch, signature).encode()), "the call data holds no risk");
+    assert_eq!(call.raw_events.len(), 2);
+    for event in &call.raw_events {
+        assert!(!holds_risk(&event.data), "event data {:?}", event.data);
+        assert!(event.topics.iter().all(|topic| !holds_risk(topic)), "event topics {:?}", event.topics);
+    }
+
+    // Stored: the commitment and the report, anchored as the patient's `RiskAssessment` record
+    // authored by the oracle, at the vault's locator of its hash.
+    let stored = f.ehr.latest_score(patient, patient, MODEL).value.ok().flatten().expect("a stored score");
+    assert_eq!(
+        (stored.commitment, stored.report_hash, stored.report_record),
+        (result.commitment(&salt), attestation.report_hash, 1)
+    );
+    assert!(!holds_risk(&stored.encode()), "the stored score holds no risk");
+    let block = f.ehr.chain.block_number();
+    assert_eq!(
+        f.ehr.record(patient, patient, 1).value,
+        Ok(Record {
+            id: 1,
+            category: RecordCategory::RiskAssessment,
+            content_hash: attestation.report_hash,
+            locator: format!("vault://{}", hex::encode(attestation.report_hash)).into_bytes(),
+            author: oracle,
+            added_at: block,
+            supersedes: None,
+            superseded_by: None,
+            erased_at: None,
+        })
+    );
+    assert_eq!(f.ehr.anchored_record(patient, attestation.report_hash), Some(1));
+
+    // The report's readers open the commitment with the salt; no other result opens it.
+    assert_eq!(
+        ScoreResult { risk_ppm: RISK_PPM, band: ScoreBand::High }.commitment(&salt),
+        stored.commitment
+    );
+    for other in [
+        ScoreResult { risk_ppm: RISK_PPM + 1, band: ScoreBand::High },
+        ScoreResult { risk_ppm: RISK_PPM, band: ScoreBand::Intermediate },
+    ] {
+        assert_ne!(other.commitment(&salt), stored.commitment, "{other:?}");
+    }
+    assert_ne!(result.commitment(&[8; 32]), stored.commitment, "another salt");
+}
+
+#[test]
+fn only_the_named_score_contract_anchors_reports() {
+    let mut f = Fixture::new();
+    let (admin, patient, stranger, oracle, relayer) =
+        (f.ehr.admin, f.ehr.patient, f.ehr.stranger, f.oracle, f.ehr.stranger);
+    let scores = f.ehr.scores.address;
+    let records = f.ehr.records.clone();
+    let score_contract = |f: &mut Fixture| {
+        f.ehr.chain.call::<_, Option<ink::primitives::AccountId>>(&records, stranger, "score_contract", ())
+    };
+    assert_eq!(score_contract(&mut f).value, Some(scores), "named when the suite was deployed");
+
+    // Nobody else anchors a report directly: not a stranger, the admin, the oracle or the patient.
+    for caller in [stranger, admin, oracle, patient] {
+        assert_err(
+            &anchor_reports(&mut f, caller, vec![(patient, report_hash(1))]),
+            RecordsError::NotScoreContract,
+        );
+    }
+    assert_eq!(f.ehr.anchored_record(patient, report_hash(1)), None);
+
+    // Only the registry's admin names the score contract.
+    for caller in [stranger, patient, oracle] {
+        assert_err(&f.ehr.set_score_contract(caller, caller), RecordsError::NoAccess);
+    }
+    assert_eq!(score_contract(&mut f).value, Some(scores));
+
+    // Named elsewhere, the risk-scores contract's batches fail as a whole, nothing consumed.
+    let call = f.ehr.set_score_contract(admin, stranger);
+    assert_ok(&call, (), vec![EhrEvent::ScoreContractSet(ScoreContractSet { contract: stranger })]);
+    assert_eq!(score_contract(&mut f).value, Some(stranger));
+    let attestation = f.attestation(patient, 1, 1);
+    let batch = f.ehr.batch(f.signer(), vec![attestation.clone()]);
+    let signature = sign_batch(&f.key, &batch);
+    assert_err(&f.ehr.submit_scores(relayer, &batch, signature), ScoreError::ReportNotAnchored);
+    assert_eq!(f.ehr.signer_info(f.signer()).map(|s| s.last_nonce), Some(0), "nothing consumed");
+
+    // Named back, the same signed batch lands.
+    let call = f.ehr.set_score_contract(admin, scores);
+    assert_ok(&call, (), vec![EhrEvent::ScoreContractSet(ScoreContractSet { contract: scores })]);
+    assert_eq!(score_contract(&mut f).value, Some(scores));
+    let call = f.ehr.submit_scores(relayer, &batch, signature);
+    assert_ok(&call, vec![Ok(())], vec![f.report_added(&attestation, 1), f.accepted(&attestation, 1)]);
+    assert_err(
+        &anchor_reports(&mut f, stranger, vec![(patient, report_hash(1))]),
+        RecordsError::NotScoreContract,
+    );
+}
+
+#[test]
+fn a_report_hash_already_anchored_is_refused_and_its_nonce_consumed() {
+    let mut f = Fixture::new();
+    let (patient, relayer) = (f.ehr.patient, f.ehr.stranger);
+    let call =
+        f.ehr.add_record(patient, patient, RecordCategory::ClinicalNote, report_hash(1), LOCATOR, None);
+    assert_eq!(call.value, Ok(ehr_types::AddRecordOutcome::Added(1)));
+
+    let mut attestation = f.attestation(patient, 1, 1);
+    attestation.report_hash = report_hash(1);
+    let batch = f.ehr.batch(f.signer(), vec![attestation]);
+    let signature = sign_batch(&f.key, &batch);
+    assert_refused(&f.ehr.submit_score(relayer, &batch, signature), ScoreError::ReportNotAnchored);
+    assert_eq!(f.ehr.signer_info(f.signer()).map(|s| s.last_nonce), Some(1), "the nonce is consumed");
+    assert_eq!(f.ehr.latest_score(patient, patient, MODEL).value, Ok(None), "no score stored");
+    let record = f.ehr.record(patient, patient, 1).value;
+    assert_eq!(
+        record.map(|r| (r.category, r.author)),
+        Ok((RecordCategory::ClinicalNote, patient)),
+        "the patient's record is left as it was"
+    );
+    assert_eq!(f.ehr.patient_entry(patient).map(|p| p.record_count), Some(2), "no report anchored");
+
+    // The same signed batch cannot land later; the oracle goes on with its next nonce.
+    assert_refused(&f.ehr.submit_score(relayer, &batch, signature), ScoreError::StaleNonce);
+    assert_eq!(f.submit(f.attestation(patient, 1, 2)).value, Ok(Ok(())));
+}
+
+#[test]
+fn latest_score_needs_a_risk_assessment_read_grant() {
+    let mut f = Fixture::new();
+    let (patient, doctor, oracle) = (f.ehr.patient, f.ehr.doctor, f.oracle);
+    assert_eq!(f.submit(f.attestation(patient, 1, 1)).value, Ok(Ok(())));
+    let stored = f.ehr.latest_score(patient, patient, MODEL).value;
+    assert!(matches!(stored, Ok(Some(_))), "{stored:?}");
+
+    let out_of_scope = ScoreError::NoConsent(DenialReason::OutOfScope);
+    f.ehr.grant_access(patient, doctor, Scope::read(&[RecordCategory::Summary]), None).value.unwrap();
+    assert_err(&f.ehr.latest_score(doctor, patient, MODEL), out_of_scope);
+    // The oracle, which may read the patient's summary, reads no score either.
+    assert_err(&f.ehr.latest_score(oracle, patient, MODEL), out_of_scope);
+
+    f.ehr.grant_access(patient, doctor, Scope::read(&[RecordCategory::RiskAssessment]), None).value.unwrap();
+    assert_eq!(f.ehr.latest_score(doctor, patient, MODEL).value, stored);
+    let report = f.ehr.record(doctor, patient, 1).value;
+    assert_eq!(report.map(|r| r.category), Ok(RecordCategory::RiskAssessment), "and the report's record");
+}
+
+#[test]
+fn a_batch_with_two_scores_of_one_patient_keeps_the_newer() {
+    let mut f = Fixture::new();
+    let (patient, relayer) = (f.ehr.patient, f.ehr.stranger);
+    let mut newer = f.attestation(patient, 1, 1);
+    newer.computed_at += 60_000;
+    newer.commitment = commitment(70_000, 1);
+    let older = f.attestation(patient, 1, 2);
+    let batch = f.ehr.batch(f.signer(), vec![newer.clone(), older.clone()]);
+    let call = f.ehr.submit_scores(relayer, &batch, sign_batch(&f.key, &batch));
+    assert_ok(
+        &call,
+        vec![Ok(()), Err(ScoreError::OlderThanLatest)],
+        vec![
+            f.report_added(&newer, 1),
+            f.accepted(&newer, 1),
+            EhrEvent::ScoreRefused(ScoreRefused {
+                signer: f.signer(),
+                nonce: 2,
+                reason: ScoreError::OlderThanLatest,
+            }),
+        ],
+    );
+    let latest = f.ehr.latest_score(patient, patient, MODEL).value;
+    assert_eq!(
+        latest.map(|s| s.map(|s| (s.commitment, s.report_record, s.nonce))),
+        Ok(Some((commitment(70_000, 1), 1, 1)))
+    );
+    assert_eq!(
+        f.ehr.anchored_record(patient, older.report_hash),
+        None,
+        "the older one's report is not anchored"
+    );
+    assert_eq!(f.ehr.patient_entry(patient).map(|p| p.record_count), Some(2), "the summary and one report");
+    assert_eq!(f.ehr.signer_info(f.signer()).map(|s| s.last_nonce), Some(2));
+}
