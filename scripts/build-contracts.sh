@@ -17,6 +17,13 @@ target=${CARGO_TARGET_DIR:-$root/target}
 out="$target/contracts"
 mkdir -p "$out"
 
+# ink!'s static buffer for a message's input and output, which ink_env reads at compile time:
+# 32 KiB instead of the default 16, so that a full batch of 128 sealed score attestations (176
+# bytes each) fits; each bundle's metadata states it (`staticBufferSize`). It reaches rustc
+# through a wrapper, not this shell: cargo-contract 5 runs `cargo clean` on the whole workspace
+# target whenever it sees the variable itself and a contract has no metadata yet.
+export RUSTC_WRAPPER="$root/scripts/rustc-ink-buffer.sh"
+
 command -v cargo-contract >/dev/null || { echo "build-contracts: cargo-contract is missing; run scripts/setup.sh" >&2; exit 1; }
 
 for name in "${contracts[@]}"; do

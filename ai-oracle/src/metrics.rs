@@ -87,7 +87,17 @@ impl Metrics {
             "Sealed reports of accepted scores stored in the vault",
             reports_uploaded.clone(),
         );
-        Metrics { registry, seen, scored, refused, waiting, pending, batch_latency, last_block, reports_uploaded }
+        Metrics {
+            registry,
+            seen,
+            scored,
+            refused,
+            waiting,
+            pending,
+            batch_latency,
+            last_block,
+            reports_uploaded,
+        }
     }
 
     /// The metrics in the OpenMetrics text format.

@@ -146,9 +146,7 @@ pub fn decode_keys(bytes: &[u8]) -> Result<Vec<(AccountId, WrappedKey)>> {
     let rows = <Vec<(AccountId, [u8; 32], Vec<u8>)>>::decode(&mut &bytes[..])
         .map_err(|e| anyhow!("a queued report's keys do not decode: {e}"))?;
     rows.into_iter()
-        .map(|(account, public, wrapped)| {
-            Ok((account, WrappedKey::from_bytes(PublicKey(public), &wrapped)?))
-        })
+        .map(|(account, public, wrapped)| Ok((account, WrappedKey::from_bytes(PublicKey(public), &wrapped)?)))
         .collect()
 }
 
@@ -297,7 +295,13 @@ impl Oracle {
             } else {
                 let decision = self
                     .node
-                    .access_decision(&self.records, patient, &recipient, RecordCategory::RiskAssessment, AccessMode::Read)
+                    .access_decision(
+                        &self.records,
+                        patient,
+                        &recipient,
+                        RecordCategory::RiskAssessment,
+                        AccessMode::Read,
+                    )
                     .await?;
                 (&registry, decision == AccessDecision::Granted)
             };
@@ -405,7 +409,8 @@ impl Oracle {
         let document =
             self.fetch_document(&patient, &record).await.map_err(|e| anyhow!("record {id}: {e}"))?;
         let scored = self.score_document(&document, record.content_hash)?;
-        let sealed = self.seal_report(&patient, &scored).await?.map_err(|reason| anyhow!("record {id}: {reason}"))?;
+        let sealed =
+            self.seal_report(&patient, &scored).await?.map_err(|reason| anyhow!("record {id}: {reason}"))?;
         let last = self.signer_info().await?.map(|s| s.last_nonce).unwrap_or(0);
         let nonce = last.checked_add(1).ok_or_else(|| anyhow!("nonce space exhausted"))?;
         let call = self.sign(vec![self.attestation(patient, &scored, &sealed, nonce)]);
@@ -644,7 +649,7 @@ async fn follow(
 /// - Never sent (the process stopped between signing and submitting): its records are queued
 ///   again, to be signed with fresh nonces.
 /// - Landed (its events are in the blocks after its first submission): each attestation ends as
-///   its `ScoreAccepted` / `ScoreRefused` says.
+///   its entry in a `ScoresAccepted`, or its `ScoreRefused`, says.
 /// - Not landed (yet): the identical signed batch is submitted again; the contract's nonces make
 ///   a second copy harmless, and its events are read the same way.
 ///
@@ -690,6 +695,14 @@ async fn settle_inflight(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) 
                 metrics.scored.inc();
                 (Outcome::Scored, String::new())
             }
+            Some(Err(ScoreError::ReportNotAnchored)) => {
+                // The report's hash was taken in the patient's chart before the batch landed:
+                // score again, sealed afresh (a new envelope has a new hash).
+                Metrics::count(&metrics.refused, "ReportNotAnchored");
+                tracing::warn!(nonce = attestation.nonce, "the report's hash was taken; queued again");
+                requeued.push(*member);
+                continue;
+            }
             Some(Err(err)) => {
                 let reason = format!("{err:?}");
                 Metrics::count(&metrics.refused, &reason);
@@ -716,7 +729,7 @@ async fn settle_inflight(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) 
 }
 
 /// The outcome on chain of each attestation of `batch` in the blocks after `from`: the
-/// contract's `ScoreAccepted` (matching signer, nonce, patient, model and input) or
+/// contract's `ScoresAccepted` (an entry matching signer, nonce, patient, model and input) or
 /// `ScoreRefused` (signer, nonce); `None` where there is neither.
 async fn landed_outcomes(
     oracle: &Oracle,
@@ -733,12 +746,16 @@ async fn landed_outcomes(
                 continue;
             }
             match EhrEvent::decode(&raw)? {
-                Some(EhrEvent::ScoreAccepted(e)) if e.signer == batch.signer => {
-                    let matches = ours.get(&e.nonce).is_some_and(|a| {
-                        a.patient == e.patient && a.input_hash == e.input_hash && a.model_hash == e.model_hash
-                    });
-                    if matches {
-                        found.insert(e.nonce, Ok(()));
+                Some(EhrEvent::ScoresAccepted(e)) if e.signer == batch.signer => {
+                    for score in e.scores {
+                        let matches = ours.get(&score.nonce).is_some_and(|a| {
+                            a.patient == score.patient
+                                && a.input_hash == score.input_hash
+                                && a.model_hash == score.model_hash
+                        });
+                        if matches {
+                            found.insert(score.nonce, Ok(()));
+                        }
                     }
                 }
                 Some(EhrEvent::ScoreRefused(e))

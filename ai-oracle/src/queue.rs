@@ -377,7 +377,12 @@ impl Queue {
             "SELECT patient, record_id, envelope, keys FROM reports WHERE state = 'accepted' ORDER BY rowid",
         )?;
         let rows = statement.query_map([], |r| {
-            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, u32>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, Vec<u8>>(3)?))
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+            ))
         })?;
         let mut reports = Vec::new();
         for row in rows {
@@ -452,8 +457,7 @@ mod tests {
             let first = q.next_nonces(2).unwrap();
             assert_eq!(first, 1);
             let reports = [(b"envelope 1".to_vec(), b"keys 1".to_vec()), (b"envelope 2".to_vec(), vec![])];
-            q.sign_batch(b"signed call", &[(item(1).patient, 1), (item(2).patient, 2)], 2, &reports)
-                .unwrap();
+            q.sign_batch(b"signed call", &[(item(1).patient, 1), (item(2).patient, 2)], 2, &reports).unwrap();
         }
         let mut q = Queue::open(&path, "0xchain", "5Scores", 3).unwrap();
         assert_eq!((q.last_block().unwrap(), q.last_nonce().unwrap()), (5, 2));

@@ -12,7 +12,7 @@
 //! A reader who opened the envelope checks it with [`OpenedReport::check`] against the score
 //! stored on chain (the commitment opens, the input and time match) and, to check the oracle's
 //! signature itself, with [`OpenedReport::check_signed`] against the signed batch that carried
-//! the attestation (the call data of the transaction that emitted its `ScoreAccepted`).
+//! the attestation (the call data of the transaction whose `ScoresAccepted` names it).
 //!
 //! The report's own fields (`extension` URLs under [`EXTENSION_BASE`]):
 //! `score-result` (`riskPpm`, `band`, `salt`), `model-hash`, `computed-at`, `contribution`
@@ -46,7 +46,9 @@ pub enum ReportError {
     #[error("not a score report: {0}")]
     Malformed(String),
     /// The report's result and salt do not open the on-chain commitment.
-    #[error("the report's result does not open the on-chain commitment: it was altered or is another score's")]
+    #[error(
+        "the report's result does not open the on-chain commitment: it was altered or is another score's"
+    )]
     CommitmentMismatch,
     /// The report is about another patient, input, model or time than the on-chain score.
     #[error("the report's {0} differs from the on-chain score's")]
@@ -273,13 +275,13 @@ impl OpenedReport {
         let patient = AccountId::from(hex32(value["subject"]["identifier"]["value"].as_str(), "subject")?);
         let basis = value["basis"].as_array().ok_or_else(|| malformed("basis"))?;
         let input_hash = hex32(
-            basis.iter().find(|b| b["identifier"]["system"] == RECORD_SYSTEM).and_then(|b| {
-                b["identifier"]["value"].as_str()
-            }),
+            basis
+                .iter()
+                .find(|b| b["identifier"]["system"] == RECORD_SYSTEM)
+                .and_then(|b| b["identifier"]["value"].as_str()),
             "basis (scored document)",
         )?;
-        let sources =
-            basis.iter().filter_map(|b| b["reference"].as_str()).map(str::to_string).collect();
+        let sources = basis.iter().filter_map(|b| b["reference"].as_str()).map(str::to_string).collect();
         let number = |e: &Value, name: &str| sub(e, name).and_then(|v| v["valueDecimal"].as_f64());
         let terms = extension(&value, "contribution")
             .map(|e| {

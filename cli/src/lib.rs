@@ -16,14 +16,13 @@ pub mod identity;
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, bail, Context, Result};
 use ai_oracle::report::{self, OpenedReport};
+use anyhow::{anyhow, bail, Context, Result};
 use ehr_client::{account_of, deploy::Deployment, ss58, ContractRef, EhrEvent, Keypair, Node, Submitted};
 use ehr_envelope::{Envelope, KeyPair, PublicKey, WrappedKey};
 use ehr_types::{
-    scores::StoredScore,
-    AccessDecision, AccountId, AddRecordOutcome, ContentHash, ScoreError, Grant, Page, ProviderRole, Record,
-    RecordCategory, RecordId, RecordsError, RegistryError, Scope, MAX_PAGE_LIMIT,
+    scores::StoredScore, AccessDecision, AccountId, AddRecordOutcome, ContentHash, Grant, Page, ProviderRole,
+    Record, RecordCategory, RecordId, RecordsError, RegistryError, Scope, ScoreError, MAX_PAGE_LIMIT,
 };
 use ehr_vault::client::{VaultClient, VaultError};
 
@@ -276,11 +275,16 @@ impl Session {
         model_hash: &ContentHash,
         keys: &KeyPair,
     ) -> Result<CheckedScore> {
-        let stored: Result<Option<StoredScore>, ScoreError> =
-            self.node.dry_run(&self.scores, &self.account, "latest_score", &(*patient, *model_hash)).await?.value;
+        let stored: Result<Option<StoredScore>, ScoreError> = self
+            .node
+            .dry_run(&self.scores, &self.account, "latest_score", &(*patient, *model_hash))
+            .await?
+            .value;
         let stored = stored
             .map_err(|e| anyhow!("the score of {} is not readable by this account: {e:?}", ss58(patient)))?
-            .ok_or_else(|| anyhow!("{} has no score of model 0x{}", ss58(patient), hex::encode(model_hash)))?;
+            .ok_or_else(|| {
+                anyhow!("{} has no score of model 0x{}", ss58(patient), hex::encode(model_hash))
+            })?;
         let record = self.record(patient, stored.report_record).await?;
         if record.content_hash != stored.report_hash || record.category != RecordCategory::RiskAssessment {
             bail!("record {} is not the score's report", stored.report_record);
@@ -297,12 +301,13 @@ impl Session {
         let calls = self
             .node
             .call_data_of_events(block, &self.scores.address, |event| {
-                matches!(event, EhrEvent::ScoreAccepted(e) if e.signer == signer && e.nonce == nonce)
+                matches!(event, EhrEvent::ScoresAccepted(e)
+                    if e.signer == signer && e.scores.iter().any(|s| s.nonce == nonce))
             })
             .await?;
-        let call = calls.first().ok_or_else(|| {
-            anyhow!("no transaction in block {} accepted the score", stored.accepted_at)
-        })?;
+        let call = calls
+            .first()
+            .ok_or_else(|| anyhow!("no transaction in block {} accepted the score", stored.accepted_at))?;
         let (batch, signature) = report::decode_submission(call)?;
         report.check_signed(&batch, &signature, nonce, &stored.report_hash)?;
         Ok(CheckedScore { stored, report })

@@ -26,8 +26,7 @@ use contract_extrinsics::{
 };
 pub use ehr_types::decode::{EhrEvent, RawEvent};
 use ehr_types::{
-    AccessDecision, AccessMode, EncryptionKey, Grant, Page, RecordCategory, RecordsError,
-    MAX_PAGE_LIMIT,
+    AccessDecision, AccessMode, EncryptionKey, Grant, Page, RecordCategory, RecordsError, MAX_PAGE_LIMIT,
 };
 use ink::{
     primitives::AccountId,
@@ -364,7 +363,7 @@ impl Node {
     /// The contract calls in block `hash` whose extrinsic emitted an event of `contract`
     /// for which `matches` holds: each call's input data (selector and SCALE arguments), in
     /// block order. How a reader gets the exact arguments a transaction passed, e.g. the
-    /// signed batch behind a `ScoreAccepted`, to check them itself.
+    /// signed batch behind a `ScoresAccepted`, to check them itself.
     pub async fn call_data_of_events(
         &self,
         hash: [u8; 32],
@@ -402,9 +401,11 @@ impl Node {
                 continue;
             }
             // `Contracts::call(dest, #[compact] value, gas_limit, storage_deposit_limit, data)`.
-            type CallArgs = (MultiAddress<AccountId32, ()>, Compact<Balance>, Weight, Option<Compact<Balance>>, Vec<u8>);
-            let (_, _, _, _, data) = CallArgs::decode(&mut extrinsic.field_bytes())
-                .map_err(|e| anyhow!("a Contracts::call in block 0x{} does not decode: {e}", hex::encode(hash)))?;
+            type CallArgs =
+                (MultiAddress<AccountId32, ()>, Compact<Balance>, Weight, Option<Compact<Balance>>, Vec<u8>);
+            let (_, _, _, _, data) = CallArgs::decode(&mut extrinsic.field_bytes()).map_err(|e| {
+                anyhow!("a Contracts::call in block 0x{} does not decode: {e}", hex::encode(hash))
+            })?;
             calls.push(data);
         }
         Ok(calls)
@@ -413,10 +414,15 @@ impl Node {
     /// Every storage entry of the contract `contract`, read from its child trie at the best
     /// block: the raw entries (key, value) and the same entries decoded with the storage layout
     /// of `artifacts/NAME.contract` (contract-extrinsics' `ContractStorageLayout`, as JSON).
-    pub async fn contract_storage(&self, artifacts: &Path, contract: &ContractRef) -> Result<ContractStorageDump> {
+    pub async fn contract_storage(
+        &self,
+        artifacts: &Path,
+        contract: &ContractRef,
+    ) -> Result<ContractStorageDump> {
         let url = url::Url::parse(&self.url).with_context(|| format!("node URL {}", self.url))?;
         let rpc = contract_extrinsics::ContractStorageRpc::<NodeConfig>::new(&url).await?;
-        let storage = contract_extrinsics::ContractStorage::<NodeConfig, ink::env::DefaultEnvironment>::new(rpc);
+        let storage =
+            contract_extrinsics::ContractStorage::<NodeConfig, ink::env::DefaultEnvironment>::new(rpc);
         let account = to_account32(contract.address);
         let data = storage.load_contract_storage_data(&account).await?;
         let raw = match serde_json::to_value(&data)? {
@@ -430,7 +436,8 @@ impl Node {
             other => bail!("unexpected contract storage dump: {other}"),
         };
         let bundle = artifacts.join(format!("{}.contract", contract.name));
-        let transcoder = ContractArtifacts::from_manifest_or_file(None, Some(&bundle))?.contract_transcoder()?;
+        let transcoder =
+            ContractArtifacts::from_manifest_or_file(None, Some(&bundle))?.contract_transcoder()?;
         let layout = storage.load_contract_storage_with_layout(&account, &transcoder).await?;
         Ok(ContractStorageDump { raw, decoded: serde_json::to_value(&layout)? })
     }
@@ -548,7 +555,11 @@ impl Node {
 
     /// Every grant `patient` has given, page by page (read as the patient: grants are public
     /// chain state).
-    pub async fn grants_of(&self, records: &ContractRef, patient: &AccountId) -> Result<Vec<(AccountId, Grant)>> {
+    pub async fn grants_of(
+        &self,
+        records: &ContractRef,
+        patient: &AccountId,
+    ) -> Result<Vec<(AccountId, Grant)>> {
         let mut all = Vec::new();
         let mut from = 0;
         loop {
@@ -580,7 +591,8 @@ impl Node {
             without_key: Vec::new(),
         };
         for (provider, _) in self.grants_of(records, patient).await? {
-            let decision = self.access_decision(records, patient, &provider, category, AccessMode::Read).await?;
+            let decision =
+                self.access_decision(records, patient, &provider, category, AccessMode::Read).await?;
             if decision != AccessDecision::Granted {
                 continue;
             }

@@ -53,7 +53,7 @@ mod patient_records {
     use ink::{
         codegen::TraitCallBuilder,
         contract_ref,
-        prelude::vec::Vec,
+        prelude::{collections::BTreeMap, vec::Vec},
         storage::{Lazy, Mapping},
     };
 
@@ -241,10 +241,13 @@ mod patient_records {
         ///
         /// # Errors
         /// `NoAccess` when the caller is not the registry's admin or the registry cannot be
-        /// asked.
+        /// asked; `NotAContract` when `contract` is not a contract.
         #[ink(message)]
         pub fn set_score_contract(&mut self, contract: AccountId) -> Result<()> {
             self.ensure_governance().map_err(|_| RecordsError::NoAccess)?;
+            if !self.env().is_contract(&contract) {
+                return Err(RecordsError::NotAContract);
+            }
             self.score_contract.set(&contract);
             self.env().emit_event(ScoreContractSet { contract });
             Ok(())
@@ -289,7 +292,11 @@ mod patient_records {
             if author == patient {
                 let entry = self.patient_of(patient)?;
                 let old = self.check_record_input(patient, category, content_hash, &locator, supersedes)?;
-                return self.anchor(entry, patient, author, category, content_hash, locator, old);
+                let mut entry = entry;
+                let added =
+                    self.anchor(&mut entry, patient, author, category, content_hash, locator, old, true)?;
+                self.patients.insert(patient, &entry);
+                return Ok(added);
             }
             let mut decision = self.decide(patient, author, category, AccessMode::Write);
             let old = supersedes.and_then(|id| self.records.get((patient, id)));
@@ -305,10 +312,14 @@ mod patient_records {
                 Ok((entry, old))
             });
             match checked {
-                Ok((entry, old)) => {
-                    match self.anchor(entry, patient, author, category, content_hash, locator, old) {
+                Ok((mut entry, old)) => {
+                    match self.anchor(&mut entry, patient, author, category, content_hash, locator, old, true)
+                    {
                         Err(error) => Ok(AddRecordOutcome::Rejected(error)),
-                        added => added,
+                        Ok(added) => {
+                            self.patients.insert(patient, &entry);
+                            Ok(added)
+                        }
                     }
                 }
                 Err(error) => Ok(AddRecordOutcome::Rejected(error)),
@@ -570,17 +581,19 @@ mod patient_records {
             Ok(Some((old_id, old)))
         }
 
-        /// Anchors a checked record and links the one it supersedes.
+        /// Anchors a checked record and links the one it supersedes. Counts it in `entry`,
+        /// which the caller writes back.
         #[allow(clippy::too_many_arguments)]
         fn anchor(
             &mut self,
-            mut entry: Patient,
+            entry: &mut Patient,
             patient: AccountId,
             author: AccountId,
             category: RecordCategory,
             content_hash: ContentHash,
             locator: Vec<u8>,
             old: Option<(RecordId, Record)>,
+            announce: bool,
         ) -> Result<AddRecordOutcome> {
             let id = entry.record_count;
             entry.record_count = id.checked_add(1).ok_or(RecordsError::Overflow)?;
@@ -606,15 +619,16 @@ mod patient_records {
             self.records.insert((patient, id), &record);
             let anchor = Anchor { id, category, superseded: Some(false), erased: false };
             self.anchors.insert((patient, content_hash), &anchor);
-            self.patients.insert(patient, &entry);
-            self.env().emit_event(RecordAdded {
-                patient,
-                author,
-                record_id: id,
-                category,
-                content_hash,
-                supersedes,
-            });
+            if announce {
+                self.env().emit_event(RecordAdded {
+                    patient,
+                    author,
+                    record_id: id,
+                    category,
+                    content_hash,
+                    supersedes,
+                });
+            }
             Ok(AddRecordOutcome::Added(id))
         }
 
@@ -811,8 +825,10 @@ mod patient_records {
 
     impl ReportAnchor for PatientRecords {
         /// Anchors, for each `(patient, report_hash)`, a `RiskAssessment` record authored by
-        /// `author` (the oracle's account) with the locator `vault://<report_hash>`, exactly as
-        /// `add_record` anchors one (`RecordAdded`). Only the risk-scores contract named by
+        /// `author` (the oracle's account) with the locator `vault://<report_hash>`, as
+        /// `add_record` anchors one but without a `RecordAdded` event: the risk-scores
+        /// contract's `ScoresAccepted` announces the batch's reports in one event (each event
+        /// topic costs a storage read and write). Only the risk-scores contract named by
         /// `set_score_contract` may call it, in the call that accepts the scores; the oracle's
         /// consent to read the scored input was checked there. One outcome per item, in order.
         ///
@@ -831,19 +847,43 @@ mod patient_records {
             if items.len() > MAX_BATCH as usize {
                 return Err(RecordsError::BatchTooLarge);
             }
-            Ok(items
+            // Each patient's entry is read and written once per batch.
+            let mut entries: BTreeMap<AccountId, Patient> = BTreeMap::new();
+            let outcomes = items
                 .into_iter()
                 .map(|(patient, report_hash)| {
-                    let entry = self.patient_of(patient)?;
-                    let locator = vault_locator(&report_hash);
-                    let category = RecordCategory::RiskAssessment;
-                    self.check_record_input(patient, category, report_hash, &locator, None)?;
-                    match self.anchor(entry, patient, author, category, report_hash, locator, None)? {
+                    let mut entry = match entries.get(&patient) {
+                        Some(entry) => *entry,
+                        None => self.patient_of(patient)?,
+                    };
+                    if report_hash == [0; 32] {
+                        return Err(RecordsError::InvalidContentHash);
+                    }
+                    if self.anchors.contains((patient, report_hash)) {
+                        return Err(RecordsError::DuplicateContentHash);
+                    }
+                    let (category, locator) = (RecordCategory::RiskAssessment, vault_locator(&report_hash));
+                    let added = self.anchor(
+                        &mut entry,
+                        patient,
+                        author,
+                        category,
+                        report_hash,
+                        locator,
+                        None,
+                        false,
+                    )?;
+                    entries.insert(patient, entry);
+                    match added {
                         AddRecordOutcome::Added(id) => Ok(id),
                         _ => Err(RecordsError::Overflow),
                     }
                 })
-                .collect())
+                .collect();
+            for (patient, entry) in &entries {
+                self.patients.insert(patient, entry);
+            }
+            Ok(outcomes)
         }
     }
 

@@ -20,8 +20,8 @@
 //!   report in the patient's chart, in the same call (`ReportAnchor::anchor_reports` on the
 //!   records contract). Accepted scores are stored as the patient's latest per model (the
 //!   newest by `computed_at`, ties by signer key then nonce; an older one never replaces it)
-//!   and announced by `ScoreAccepted`: commitments, hashes and ids only, in storage, events
-//!   and call data.
+//!   and announced by one `ScoresAccepted` event per batch: commitments, hashes and ids only, in
+//!   storage, events and call data.
 //! - A refusal after the signature verified is kept on chain: the nonce is consumed and
 //!   `ScoreRefused` says why, so a refused attestation can never be landed later. A nonce may
 //!   step at most `MAX_NONCE_STEP` (2^48) above the last, so no attestation ends a signer.
@@ -37,8 +37,8 @@ mod risk_scores {
             upgrade, ConsentCheck, MigrationStatus, ReportAnchor, UpgradeError, UpgradeState, Upgradeable,
         },
         events::{
-            AdminTransferProposed, AdminTransferred, LegacyScoresPurged, ModelApproved, ModelRetired,
-            ScoreAccepted, ScoreRefused, SignerAdded, SignerRetired,
+            AcceptedScore, AdminTransferProposed, AdminTransferred, LegacyScoresPurged, ModelApproved,
+            ModelRetired, ScoreRefused, ScoresAccepted, SignerAdded, SignerRetired,
         },
         scores::{
             AttestationBatch, InputCheck, LegacyScore, Signature, SignerInfo, SignerKey, StoredScore,
@@ -208,8 +208,9 @@ mod risk_scores {
         /// An accepted attestation's sealed report is anchored in the patient's chart as a
         /// `RiskAssessment` record authored by the oracle's account, in this same call (one
         /// call to the records contract for the batch); the score is stored as its commitment,
-        /// report hash and record id, and announced by `ScoreAccepted`. No risk or band is
-        /// ever seen by the contract.
+        /// report hash and record id, and the batch's accepted scores are announced by one
+        /// `ScoresAccepted` event (after the `ScoreRefused` events of its refusals). No risk or
+        /// band is ever seen by the contract.
         ///
         /// # Errors
         /// `EmptyBatch`; `BatchTooLarge`; `UnknownSigner`; `SignerRetired`; `BadSignature`;
@@ -329,6 +330,7 @@ mod risk_scores {
                 self.anchor_reports(signer.account, reports)?.into_iter()
             };
             let now = self.env().block_number();
+            let mut accepted = Vec::new();
             for (a, outcome) in batch.attestations.iter().zip(outcomes.iter_mut()) {
                 if outcome.is_ok() {
                     match anchored.next() {
@@ -344,11 +346,10 @@ mod risk_scores {
                                 accepted_at: now,
                             };
                             self.sealed_scores.insert((a.patient, a.model_hash), &score);
-                            self.env().emit_event(ScoreAccepted {
+                            accepted.push(AcceptedScore {
                                 patient: a.patient,
                                 model_hash: a.model_hash,
                                 input_hash: a.input_hash,
-                                signer: batch.signer,
                                 nonce: a.nonce,
                                 report_record,
                             });
@@ -361,6 +362,9 @@ mod risk_scores {
                         self.env().emit_event(ScoreRefused { signer: batch.signer, nonce: a.nonce, reason });
                     }
                 }
+            }
+            if !accepted.is_empty() {
+                self.env().emit_event(ScoresAccepted { signer: batch.signer, scores: accepted });
             }
             self.signers.insert(batch.signer, &signer);
             Ok(outcomes)

@@ -161,8 +161,16 @@ fn main() -> Result<()> {
     );
 
     step("The oracle requests the record (audited), the vault releases it, the oracle decrypts and scores");
-    let document =
-        fetch(&mut ehr, &vault, &runtime, oracle, &oracle_keys, patient, RecordCategory::Summary, input_hash)?;
+    let document = fetch(
+        &mut ehr,
+        &vault,
+        &runtime,
+        oracle,
+        &oracle_keys,
+        patient,
+        RecordCategory::Summary,
+        input_hash,
+    )?;
     println!("  decrypted {} bytes of FHIR", document.len());
     let extract = fhir::extract_json(&document, ExtractOptions::default()).context("sample bundle")?;
     let score = model.score(&extract.inputs)?;
@@ -179,8 +187,11 @@ fn main() -> Result<()> {
             .map_err(|e| anyhow::anyhow!("no randomness from the OS: {e}"))
     };
     let report = write(patient, input_hash)?;
-    let (report_envelope, report_keys) =
-        Envelope::seal_for(&report.document, patient.as_ref(), &[patient_keys.public(), doctor_keys.public()])?;
+    let (report_envelope, report_keys) = Envelope::seal_for(
+        &report.document,
+        patient.as_ref(),
+        &[patient_keys.public(), doctor_keys.public()],
+    )?;
     let report_hash = report_envelope.content_hash();
     println!(
         "  report: FHIR RiskAssessment, {} bytes sealed; attestation carries commitment {} and report {}",
@@ -292,12 +303,28 @@ fn main() -> Result<()> {
     );
 
     step("The doctor reads the record through the vault; a stranger is denied, both on the record");
-    let read =
-        fetch(&mut ehr, &vault, &runtime, doctor, &doctor_keys, patient, RecordCategory::Summary, input_hash)?;
+    let read = fetch(
+        &mut ehr,
+        &vault,
+        &runtime,
+        doctor,
+        &doctor_keys,
+        patient,
+        RecordCategory::Summary,
+        input_hash,
+    )?;
     println!("  the doctor decrypted the bundle: {}", if read == SAMPLE { "identical" } else { "DIFFERENT" });
     let stranger_keys = KeyPair::generate();
-    match fetch(&mut ehr, &vault, &runtime, stranger, &stranger_keys, patient, RecordCategory::Summary, input_hash)
-    {
+    match fetch(
+        &mut ehr,
+        &vault,
+        &runtime,
+        stranger,
+        &stranger_keys,
+        patient,
+        RecordCategory::Summary,
+        input_hash,
+    ) {
         Ok(_) => bail!("the stranger must not get the record"),
         Err(refused) => println!("  stranger: {refused}; nothing released"),
     }

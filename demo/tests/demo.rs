@@ -16,7 +16,7 @@ fn demo_runs_the_whole_system_on_an_in_process_chain() {
     for expected in [
         "submit_score: Ok(Err(NoConsent(NoGrant)))",
         "event ScoreRefused",
-        "event ScoreAccepted",
+        "event ScoresAccepted",
         "submit_score(refused batch replayed): Ok(Err(StaleNonce))",
         "submit_score(tampered signature): Err(BadSignature)",
         "submit_score(replayed batch): Ok(Err(StaleNonce))",

@@ -267,6 +267,67 @@ async fn main() {
         let accepted = call.value().as_ref().map(|r| r.iter().filter(|x| x.is_ok()).count()).unwrap_or(0);
         assert_eq!(accepted, size as usize, "{:?}", call.value());
     }
+    // A batch of 100 scores of 100 different patients: each patient's entry is read and
+    // written once per batch, so this is the worst case of a full batch.
+    {
+        let mut attestations = Vec::new();
+        for n in 0..100u32 {
+            let p = keypair(&format!("//BenchPatient{n}")).unwrap();
+            node.transfer(&admin, &id(&p), 1_000_000_000_000_000).await.expect("funding a patient");
+            let call: Submitted<R<(), Re>> =
+                node.submit(&records, &p, "register_patient", &()).await.unwrap();
+            assert_eq!(call.value(), &Ok(()));
+            let call: Submitted<R<(), Re>> = node
+                .submit(
+                    &records,
+                    &p,
+                    "grant_access",
+                    &(id(&oracle), Scope::read(&[RecordCategory::Summary]), None::<u32>),
+                )
+                .await
+                .unwrap();
+            assert_eq!(call.value(), &Ok(()));
+            let input = doc_hash(1_000 + n);
+            let call: Submitted<R<O, Re>> = node
+                .submit(
+                    &records,
+                    &p,
+                    "add_record",
+                    &(id(&p), RecordCategory::Summary, input, LOCATOR.to_vec(), None::<u32>),
+                )
+                .await
+                .unwrap();
+            assert!(matches!(call.value(), Ok(O::Added(0))), "{:?}", call.value());
+            nonce += 1;
+            attestations.push(ScoreAttestation {
+                patient: id(&p),
+                model_hash: model,
+                input_hash: input,
+                commitment: commitment(20_544, n as u8),
+                report_hash: report_hash(1_000 + n),
+                computed_at: 1,
+                nonce,
+            });
+        }
+        let batch = AttestationBatch {
+            contract: scores.address,
+            chain: node.genesis_hash(),
+            signer: key.verifying_key().to_bytes(),
+            attestations,
+        };
+        let signature = sign_batch(&key, &batch);
+        let call = b
+            .call::<_, R<Vec<R<(), Se>>, Se>>(
+                &scores,
+                &oracle,
+                "submit_scores (100 patients)",
+                "submit_scores",
+                (batch, signature),
+            )
+            .await;
+        let accepted = call.value().as_ref().map(|r| r.iter().filter(|x| x.is_ok()).count()).unwrap_or(0);
+        assert_eq!(accepted, 100, "{:?}", call.value());
+    }
     // The one-score form, with a fresh nonce, on an approved model.
     {
         let attestation = ScoreAttestation {

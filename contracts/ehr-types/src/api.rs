@@ -78,7 +78,8 @@ pub trait ConsentCheck {
 #[ink::trait_definition]
 pub trait ReportAnchor {
     /// Anchors, for each `(patient, report_hash)`, a `RiskAssessment` record authored by
-    /// `author` (the oracle's account) with the locator `vault://<report_hash>`. Only the
+    /// `author` (the oracle's account) with the locator `vault://<report_hash>` (announced by
+    /// the caller's `ScoresAccepted`, not by a `RecordAdded`). Only the
     /// risk-scores contract named by `set_score_contract` may call it. One outcome per item,
     /// in order.
     ///

@@ -86,7 +86,7 @@ ehr_events!(
     SignerRetired,
     ModelApproved,
     ModelRetired,
-    ScoreAccepted,
+    ScoresAccepted,
     ScoreRefused,
     UpgradeScheduled,
     UpgradeCancelled,
@@ -171,14 +171,21 @@ impl EhrEvent {
             EhrEvent::SignerRetired(e) => format!("SignerRetired key {}", short_hex(&e.signer)),
             EhrEvent::ModelApproved(e) => format!("ModelApproved {}", short_hex(&e.model_hash)),
             EhrEvent::ModelRetired(e) => format!("ModelRetired {}", short_hex(&e.model_hash)),
-            EhrEvent::ScoreAccepted(e) => format!(
-                "ScoreAccepted patient {} model {} input sha256 {} signer {} nonce {} report record {}",
-                a(&e.patient),
-                short_hex(&e.model_hash),
-                short_hex(&e.input_hash),
+            EhrEvent::ScoresAccepted(e) => format!(
+                "ScoresAccepted signer {}: {}",
                 short_hex(&e.signer),
-                e.nonce,
-                e.report_record
+                e.scores
+                    .iter()
+                    .map(|s| format!(
+                        "nonce {} patient {} model {} input sha256 {} report record {}",
+                        s.nonce,
+                        a(&s.patient),
+                        short_hex(&s.model_hash),
+                        short_hex(&s.input_hash),
+                        s.report_record
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ),
             EhrEvent::ScoreContractSet(e) => format!("ScoreContractSet {}", a(&e.contract)),
             EhrEvent::LegacyScoresPurged(e) => format!("LegacyScoresPurged {}", e.count),

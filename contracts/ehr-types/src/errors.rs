@@ -97,6 +97,8 @@ pub enum RecordsError {
     /// The caller is not the risk-scores contract the governance named
     /// (`set_score_contract`): only it anchors score reports.
     NotScoreContract,
+    /// The account named as the score contract is not a contract.
+    NotAContract,
 }
 
 /// Errors of the risk-scores contract, and per-item outcomes of a batch.

@@ -5,6 +5,8 @@
 //! oracle decode, the very same types. ink! lists every event linked into a contract in its
 //! metadata, so each contract's metadata shows all of these.
 
+use alloc::vec::Vec;
+
 use ink::primitives::Hash;
 
 use crate::{
@@ -203,24 +205,34 @@ pub struct ModelRetired {
     pub model_hash: ContentHash,
 }
 
-/// A signed score was accepted as the patient's latest for the model. Ids and hashes only: the
-/// score itself is read from storage under the contract's access rule.
-#[ink::event]
+/// One accepted score of a batch: whose, of which model and document, which nonce, and the
+/// sealed report's record anchored for it. Ids and hashes only, never the score.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScoreAccepted {
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub struct AcceptedScore {
     /// The patient.
-    #[ink(topic)]
     pub patient: AccountId,
     /// The model hash.
     pub model_hash: ContentHash,
-    /// SHA-256 of the document scored.
+    /// SHA-256 of the envelope scored.
     pub input_hash: ContentHash,
-    /// The signer.
-    pub signer: SignerKey,
     /// The attestation's nonce.
     pub nonce: u64,
-    /// The sealed report's record in the patient's chart, anchored in the same call.
+    /// The sealed report's record in the patient's chart, anchored in the same call (no
+    /// `RecordAdded` of its own: this event announces it).
     pub report_record: RecordId,
+}
+
+/// The scores of one batch accepted as their patients' latest, in the batch's order: one event
+/// per batch, as one signature per batch. It has no account topic: every topic costs a storage
+/// read and write of the chain's topic index, which would double a batch's weight.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoresAccepted {
+    /// The signer.
+    pub signer: SignerKey,
+    /// The accepted scores.
+    pub scores: Vec<AcceptedScore>,
 }
 
 /// The governance named the risk-scores contract whose accepted scores anchor their reports

@@ -129,11 +129,11 @@ fn bad_record_inputs_are_refused_with_their_reason() {
 
 #[test]
 fn input_larger_than_the_contract_buffer_is_refused_by_the_chain() {
-    // ink! reads a message's input into a 16 KiB static buffer; a larger input cannot even be
+    // ink! reads a message's input into a static buffer (32 KiB, `INK_STATIC_BUFFER_SIZE` in scripts/build-contracts.sh); a larger input cannot even be
     // decoded, so the chain refuses the call before any contract code runs. Nothing changes.
     let mut ehr = Ehr::with_cast();
     let patient = ehr.patient;
-    let huge = (patient, RecordCategory::Imaging, doc_hash(1), vec![b'a'; 16 * 1024], None::<u32>);
+    let huge = (patient, RecordCategory::Imaging, doc_hash(1), vec![b'a'; 32 * 1024], None::<u32>);
     let failed = ehr
         .chain
         .try_call::<_, Result<AddRecordOutcome, RecordsError>>(

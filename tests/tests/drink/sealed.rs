@@ -41,14 +41,14 @@ fn an_accepted_score_leaves_no_risk_or_band_on_chain() {
     let batch = f.ehr.batch(f.signer(), vec![attestation.clone()]);
     let signature = sign_batch(&f.key, &batch);
     let call = f.ehr.submit_score(relayer, &batch, signature);
-    assert_ok(&call, Ok(()), vec![f.report_added(&attestation, 1), f.accepted(&attestation, 1)]);
+    assert_ok(&call, Ok(()), vec![f.accepted(&[(&attestation, 1)])]);
 
     // The risk's bytes appear nowhere: not in the call data, not in any event's topics or data.
     let risk = RISK_PPM.to_le_bytes();
     let holds_risk = |bytes: &[u8]| bytes.windows(risk.len()).any(|window| window == risk);
     assert!(holds_risk(&result.encode()), "the search finds the risk where it is");
     assert!(!holds_risk(&(&batch, signature).encode()), "the call data holds no risk");
-    assert_eq!(call.raw_events.len(), 2);
+    assert_eq!(call.raw_events.len(), 1, "one event: the batch's ScoresAccepted");
     for event in &call.raw_events {
         assert!(!holds_risk(&event.data), "event data {:?}", event.data);
         assert!(event.topics.iter().all(|topic| !holds_risk(topic)), "event topics {:?}", event.topics);
@@ -120,10 +120,16 @@ fn only_the_named_score_contract_anchors_reports() {
     }
     assert_eq!(score_contract(&mut f).value, Some(scores));
 
-    // Named elsewhere, the risk-scores contract's batches fail as a whole, nothing consumed.
-    let call = f.ehr.set_score_contract(admin, stranger);
-    assert_ok(&call, (), vec![EhrEvent::ScoreContractSet(ScoreContractSet { contract: stranger })]);
-    assert_eq!(score_contract(&mut f).value, Some(stranger));
+    // A plain account cannot be named.
+    assert_err(&f.ehr.set_score_contract(admin, stranger), RecordsError::NotAContract);
+    assert_eq!(score_contract(&mut f).value, Some(scores));
+
+    // Another contract named, the risk-scores contract's batches fail as a whole, nothing
+    // consumed.
+    let elsewhere = f.ehr.registry.address;
+    let call = f.ehr.set_score_contract(admin, elsewhere);
+    assert_ok(&call, (), vec![EhrEvent::ScoreContractSet(ScoreContractSet { contract: elsewhere })]);
+    assert_eq!(score_contract(&mut f).value, Some(elsewhere));
     let attestation = f.attestation(patient, 1, 1);
     let batch = f.ehr.batch(f.signer(), vec![attestation.clone()]);
     let signature = sign_batch(&f.key, &batch);
@@ -135,7 +141,7 @@ fn only_the_named_score_contract_anchors_reports() {
     assert_ok(&call, (), vec![EhrEvent::ScoreContractSet(ScoreContractSet { contract: scores })]);
     assert_eq!(score_contract(&mut f).value, Some(scores));
     let call = f.ehr.submit_scores(relayer, &batch, signature);
-    assert_ok(&call, vec![Ok(())], vec![f.report_added(&attestation, 1), f.accepted(&attestation, 1)]);
+    assert_ok(&call, vec![Ok(())], vec![f.accepted(&[(&attestation, 1)])]);
     assert_err(
         &anchor_reports(&mut f, stranger, vec![(patient, report_hash(1))]),
         RecordsError::NotScoreContract,
@@ -204,13 +210,12 @@ fn a_batch_with_two_scores_of_one_patient_keeps_the_newer() {
         &call,
         vec![Ok(()), Err(ScoreError::OlderThanLatest)],
         vec![
-            f.report_added(&newer, 1),
-            f.accepted(&newer, 1),
             EhrEvent::ScoreRefused(ScoreRefused {
                 signer: f.signer(),
                 nonce: 2,
                 reason: ScoreError::OlderThanLatest,
             }),
+            f.accepted(&[(&newer, 1)]),
         ],
     );
     let latest = f.ehr.latest_score(patient, patient, MODEL).value;

@@ -190,7 +190,7 @@ async fn oracle_posts_through_the_vault_and_refuses_tampered_envelopes_and_repla
     };
     let (ok, out) = post("0");
     assert!(ok, "ai-oracle post: {out}");
-    assert!(out.contains("attestation 0: accepted") && out.contains("event ScoreAccepted"), "{out}");
+    assert!(out.contains("attestation 0: accepted") && out.contains("event ScoresAccepted"), "{out}");
     assert_eq!(
         oracle_requests(&s, &patient, start).await,
         vec![AccessDecision::Granted],
@@ -299,7 +299,8 @@ async fn oracle_posts_through_the_vault_and_refuses_tampered_envelopes_and_repla
     assert_eq!(replay.value(), &Ok(vec![Err(ScoreError::StaleNonce)]));
     assert!(replay.events().is_empty(), "a replay stores nothing");
     let mut forged = batch.clone();
-    forged.attestations[0].commitment = ScoreResult { risk_ppm: 990_000, band: ScoreBand::High }.commitment(&[5; 32]);
+    forged.attestations[0].commitment =
+        ScoreResult { risk_ppm: 990_000, band: ScoreBand::High }.commitment(&[5; 32]);
     forged.attestations[0].nonce = 3;
     let forged: ehr_client::Submitted<Batch> =
         s.submit(&s.scores, &c.oracle, "submit_scores", (forged, signature)).await;
@@ -342,7 +343,11 @@ async fn no_score_on_chain(s: &Suite, from: u32, result: ScoreResult) {
             assert!(!holds(value), "{}: storage entry 0x{} holds the risk", contract.name, hex::encode(key));
         }
         let decoded = storage.decoded.to_string();
-        assert!(!decoded.contains("risk_ppm") && !decoded.contains("\"band\""), "{}: {decoded}", contract.name);
+        assert!(
+            !decoded.contains("risk_ppm") && !decoded.contains("\"band\""),
+            "{}: {decoded}",
+            contract.name
+        );
     }
 }
 
@@ -390,7 +395,7 @@ fn read(dir: &Path, log: &str) -> String {
     text
 }
 
-/// Every `ScoreAccepted` of the scores contract from block `from` to the best block.
+/// The input of every score the scores contract accepted from block `from` to the best block.
 async fn accepted_scores(s: &Suite, from: u32) -> Vec<ContentHash> {
     let (best, _) = s.node.best_block().await.unwrap();
     let mut hashes = Vec::new();
@@ -398,8 +403,8 @@ async fn accepted_scores(s: &Suite, from: u32) -> Vec<ContentHash> {
         let hash = s.node.block_hash(n).await.unwrap().unwrap();
         for raw in s.node.contract_events_at(hash).await.unwrap() {
             if raw.contract == s.scores.address {
-                if let Ok(Some(EhrEvent::ScoreAccepted(e))) = EhrEvent::decode(&raw) {
-                    hashes.push(e.input_hash);
+                if let Ok(Some(EhrEvent::ScoresAccepted(e))) = EhrEvent::decode(&raw) {
+                    hashes.extend(e.scores.iter().map(|s| s.input_hash));
                 }
             }
         }

@@ -225,10 +225,7 @@ async fn first_release_on_a_node_is_upgraded_in_place_by_root_and_keeps_everythi
     let purged: ehr_client::Submitted<Result<u32, ScoreError>> =
         submit(&node, &scores, &c.other_patient, "purge_legacy_scores", (vec![(patient, MODEL)],)).await;
     assert_eq!(purged.value(), &Ok(1));
-    assert_eq!(
-        purged.events(),
-        &[ehr_client::EhrEvent::LegacyScoresPurged(LegacyScoresPurged { count: 1 })]
-    );
+    assert_eq!(purged.events(), &[ehr_client::EhrEvent::LegacyScoresPurged(LegacyScoresPurged { count: 1 })]);
     // Sealed scores need the records contract to know the scores contract.
     let named: ehr_client::Submitted<Result<(), RecordsError>> =
         submit(&node, &records, &c.admin, "set_score_contract", (scores.address,)).await;
