@@ -36,10 +36,8 @@ const AUDIT_WINDOW: u32 = 10;
 /// caller's wrapped key from the embedded store, opened with the caller's key.
 fn fetch(
     ehr: &mut Ehr,
-    vault: &Store,
-    runtime: &tokio::runtime::Runtime,
-    caller: AccountId,
-    keys: &KeyPair,
+    (vault, runtime): (&Store, &tokio::runtime::Runtime),
+    (caller, keys): (AccountId, &KeyPair),
     patient: AccountId,
     category: RecordCategory,
     content_hash: [u8; 32],
@@ -163,10 +161,8 @@ fn main() -> Result<()> {
     step("The oracle requests the record (audited), the vault releases it, the oracle decrypts and scores");
     let document = fetch(
         &mut ehr,
-        &vault,
-        &runtime,
-        oracle,
-        &oracle_keys,
+        (&vault, &runtime),
+        (oracle, &oracle_keys),
         patient,
         RecordCategory::Summary,
         input_hash,
@@ -276,10 +272,8 @@ fn main() -> Result<()> {
     step("The doctor opens the sealed report (audited) and checks it: commitment and signature");
     let opened_bytes = fetch(
         &mut ehr,
-        &vault,
-        &runtime,
-        doctor,
-        &doctor_keys,
+        (&vault, &runtime),
+        (doctor, &doctor_keys),
         patient,
         RecordCategory::RiskAssessment,
         stored.report_hash,
@@ -305,10 +299,8 @@ fn main() -> Result<()> {
     step("The doctor reads the record through the vault; a stranger is denied, both on the record");
     let read = fetch(
         &mut ehr,
-        &vault,
-        &runtime,
-        doctor,
-        &doctor_keys,
+        (&vault, &runtime),
+        (doctor, &doctor_keys),
         patient,
         RecordCategory::Summary,
         input_hash,
@@ -317,10 +309,8 @@ fn main() -> Result<()> {
     let stranger_keys = KeyPair::generate();
     match fetch(
         &mut ehr,
-        &vault,
-        &runtime,
-        stranger,
-        &stranger_keys,
+        (&vault, &runtime),
+        (stranger, &stranger_keys),
         patient,
         RecordCategory::Summary,
         input_hash,
