@@ -1,11 +1,12 @@
 //! Scores per second on one core: each model on a fixed set of valid inputs, and the whole
-//! pipeline (FHIR parse + extract + score + SHA-256 of the document). Run through
+//! pipeline (FHIR parse + extract + score + SHA-256 of the document), and with the sealed score's
+//! report and commitment. Run through
 //! `scripts/bench-oracle.sh` (release build).
 
 use std::{hint::black_box, time::Instant};
 
 use ai_oracle::{
-    attest,
+    attest, report,
     fhir::{extract_json, ExtractOptions},
     model::{Race, RiskInputs, Sex},
 };
@@ -57,6 +58,18 @@ fn main() {
             let extract = extract_json(black_box(SAMPLE), ExtractOptions::default()).expect("sample");
             black_box(model.score(&extract.inputs).expect("valid"));
             black_box(attest::input_hash(SAMPLE));
+        }
+    });
+    // The sealed path adds the explained report and its commitment (sealing it for its readers
+    // is `scripts/bench-vault.sh`'s HPKE wrap rate per reader).
+    let patient = ai_oracle::ehr_types::AccountId::from([7; 32]);
+    rate("... + FHIR RiskAssessment report + commitment", n, || {
+        for _ in 0..n {
+            let extract = extract_json(black_box(SAMPLE), ExtractOptions::default()).expect("sample");
+            let score = model.score(&extract.inputs).expect("valid");
+            let report = report::write(model.as_ref(), &score, &extract.sources, &patient, &[1; 32], 1)
+                .expect("randomness");
+            black_box(report.commitment());
         }
     });
 }
