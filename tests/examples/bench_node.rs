@@ -235,6 +235,16 @@ async fn main() {
             node.submit(&records, &patient, "add_record", &add(n, None)).await.unwrap();
         assert!(matches!(call.value(), Ok(O::Added(_))), "anchoring {n}: {:?}", call.value());
     }
+    let signed = |attestations| {
+        let batch = AttestationBatch {
+            contract: scores.address,
+            chain: node.genesis_hash(),
+            signer: key.verifying_key().to_bytes(),
+            attestations,
+        };
+        let signature = sign_batch(&key, &batch);
+        (batch, signature)
+    };
     let mut nonce = 0u64;
     let mut first = 10u32;
     for size in [1u32, 10, 100] {
@@ -253,13 +263,7 @@ async fn main() {
             })
             .collect();
         first += size;
-        let batch = AttestationBatch {
-            contract: scores.address,
-            chain: node.genesis_hash(),
-            signer: key.verifying_key().to_bytes(),
-            attestations,
-        };
-        let signature = sign_batch(&key, &batch);
+        let (batch, signature) = signed(attestations);
         let label = format!("submit_scores ({size})");
         let call = b
             .call::<_, R<Vec<R<(), Se>>, Se>>(&scores, &oracle, &label, "submit_scores", (batch, signature))
@@ -309,13 +313,7 @@ async fn main() {
                 nonce,
             });
         }
-        let batch = AttestationBatch {
-            contract: scores.address,
-            chain: node.genesis_hash(),
-            signer: key.verifying_key().to_bytes(),
-            attestations,
-        };
-        let signature = sign_batch(&key, &batch);
+        let (batch, signature) = signed(attestations);
         let call = b
             .call::<_, R<Vec<R<(), Se>>, Se>>(
                 &scores,

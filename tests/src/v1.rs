@@ -46,6 +46,33 @@ pub struct Batch {
     pub attestations: Vec<Attestation>,
 }
 
+impl Batch {
+    /// A batch of one score of `patient` for `model_hash`, of the document `input_hash`, with
+    /// risk 81 000 ppm (`Intermediate`), as the upgrade tests land on the first release.
+    pub fn one_score(
+        (contract, chain): (AccountId, [u8; 32]),
+        signer: SignerKey,
+        (patient, model_hash, input_hash): (AccountId, ContentHash, ContentHash),
+        computed_at: u64,
+        nonce: u64,
+    ) -> Batch {
+        Batch {
+            contract,
+            chain,
+            signer,
+            attestations: vec![Attestation {
+                patient,
+                model_hash,
+                input_hash,
+                risk_ppm: 81_000,
+                band: ScoreBand::Intermediate,
+                computed_at,
+                nonce,
+            }],
+        }
+    }
+}
+
 /// The first release's signature: over `SIGNING_CONTEXT ‖ blake2b-256(SCALE(batch))`.
 pub fn sign(key: &SigningKey, batch: &Batch) -> Signature {
     let mut digest = [0u8; 32];

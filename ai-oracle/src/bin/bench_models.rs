@@ -6,9 +6,10 @@
 use std::{hint::black_box, time::Instant};
 
 use ai_oracle::{
-    attest, report,
+    attest,
     fhir::{extract_json, ExtractOptions},
     model::{Race, RiskInputs, Sex},
+    report,
 };
 
 const SAMPLE: &[u8] = include_bytes!("../../fixtures/patient-b-african-american-male.json");

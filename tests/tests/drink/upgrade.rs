@@ -93,20 +93,13 @@ fn fill(ehr: &mut Ehr) -> Cast {
     let key = SigningKey::from_bytes(&[42; 32]);
     ehr.add_signer(admin, key.verifying_key().to_bytes(), oracle).value.unwrap();
     ehr.approve_model(admin, MODEL).value.unwrap();
-    let batch = v1::Batch {
-        contract: ehr.scores.address,
-        chain: SANDBOX_CHAIN,
-        signer: key.verifying_key().to_bytes(),
-        attestations: vec![v1::Attestation {
-            patient,
-            model_hash: MODEL,
-            input_hash: doc_hash(1),
-            risk_ppm: 81_000,
-            band: ScoreBand::Intermediate,
-            computed_at: V1_COMPUTED_AT,
-            nonce: 7,
-        }],
-    };
+    let batch = v1::Batch::one_score(
+        (ehr.scores.address, SANDBOX_CHAIN),
+        key.verifying_key().to_bytes(),
+        (patient, MODEL, doc_hash(1)),
+        V1_COMPUTED_AT,
+        7,
+    );
     let (relayer, scores) = (ehr.stranger, ehr.scores.clone());
     let call: ehr_sandbox::Call<Result<Vec<Result<(), ScoreError>>, ScoreError>> =
         ehr.chain.call(&scores, relayer, "submit_scores", (&batch, v1::sign(&key, &batch)));

@@ -11,7 +11,7 @@ use ehr_sandbox::{
 use ehr_types::{
     api::{MigrationStatus, UpgradeError},
     events::*,
-    scores::{AttestationBatch, LegacyScore, ScoreAttestation, ScoreBand, SignerInfo, StoredScore},
+    scores::{AttestationBatch, LegacyScore, ScoreAttestation, SignerInfo, StoredScore},
     AccessDecision, AddRecordOutcome, Grant, ProviderRole, Record, RecordCategory, RecordsError, Scope,
     ScoreError,
 };
@@ -165,20 +165,13 @@ async fn first_release_on_a_node_is_upgraded_in_place_by_root_and_keeps_everythi
         submit(&node, &scores, &c.admin, "approve_model", (MODEL,)).await;
     assert_eq!(r.value(), &Ok(()));
     // The first release's score: the risk in the clear, signed under its own domain tag.
-    let first = v1::Batch {
-        contract: scores.address,
-        chain: node.genesis_hash(),
-        signer: key.verifying_key().to_bytes(),
-        attestations: vec![v1::Attestation {
-            patient,
-            model_hash: MODEL,
-            input_hash: doc_hash(1),
-            risk_ppm: 81_000,
-            band: ScoreBand::Intermediate,
-            computed_at: now_ms(),
-            nonce: 5,
-        }],
-    };
+    let first = v1::Batch::one_score(
+        (scores.address, node.genesis_hash()),
+        key.verifying_key().to_bytes(),
+        (patient, MODEL, doc_hash(1)),
+        now_ms(),
+        5,
+    );
     let r: ehr_client::Submitted<Result<Vec<Result<(), ScoreError>>, ScoreError>> =
         submit(&node, &scores, &c.oracle, "submit_scores", (first.clone(), v1::sign(&key, &first))).await;
     assert_eq!(r.value(), &Ok(vec![Ok(())]));
