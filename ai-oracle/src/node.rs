@@ -42,7 +42,7 @@ use crate::{
     fhir::{self, ExtractOptions},
     metrics::Metrics,
     model::RiskModel,
-    queue::{Item, Outcome, PendingReport, Queue},
+    queue::{Item, Outcome, Queue},
     report::{self, Report},
 };
 
@@ -107,6 +107,15 @@ pub enum ReadError {
     /// The node or the vault cannot be reached: retry the whole pass.
     #[error(transparent)]
     Unavailable(#[from] anyhow::Error),
+}
+
+/// Why the vault did not take a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRefusal {
+    /// The vault's answer.
+    pub reason: String,
+    /// Whether no retry can change it (`400`, `410`).
+    pub lasting: bool,
 }
 
 /// A scored document, ready to attest.
@@ -280,13 +289,13 @@ impl Oracle {
 
     /// Uploads an accepted score's report to the vault (the chain anchored it with the oracle
     /// as author), with the keys of the recipients that may still read it and whose published
-    /// key it was wrapped for. `Ok(Err(reason))` when the vault refuses it for good.
+    /// key it was wrapped for. `Ok(Err(refusal))` when the vault refuses it, for good or for now.
     pub async fn upload_report(
         &self,
         patient: &AccountId,
         envelope: &Envelope,
         keys: Vec<(AccountId, WrappedKey)>,
-    ) -> Result<Result<(), String>> {
+    ) -> Result<Result<(), UploadRefusal>> {
         let registry = self.registry()?;
         let mut current = Vec::new();
         for (recipient, key) in keys {
@@ -312,7 +321,13 @@ impl Oracle {
         match self.vault.upload(&self.account, patient, envelope, &current).await {
             Ok(()) => Ok(Ok(())),
             Err(err @ VaultError::Unreachable { .. }) => Err(err.into()),
-            Err(err) => Ok(Err(err.to_string())),
+            // Malformed (a bug of ours) or erased by the patient: no retry changes that.
+            Err(err @ VaultError::Refused { status: 400 | 410, .. }) => {
+                Ok(Err(UploadRefusal { reason: err.to_string(), lasting: true }))
+            }
+            // Not anchored yet at the vault's node, a vault or store failure, a recipient's
+            // access changing, clock skew: try again later.
+            Err(err) => Ok(Err(UploadRefusal { reason: err.to_string(), lasting: false })),
         }
     }
 
@@ -417,8 +432,11 @@ impl Oracle {
         let (_, submitted) = self.submit_signed(&call).await?;
         let accepted = matches!(submitted.value(), Ok(results) if results.iter().all(|r| r.is_ok()));
         if accepted && submitted.included.is_some() {
-            self.upload_report(&patient, &sealed.envelope, sealed.keys).await?.map_err(|reason| {
-                anyhow!("the score is accepted and its report anchored, but the vault refused the report: {reason}")
+            self.upload_report(&patient, &sealed.envelope, sealed.keys).await?.map_err(|refusal| {
+                anyhow!(
+                    "the score is accepted and its report anchored, but the vault refused the report: {}",
+                    refusal.reason
+                )
             })?;
         }
         Ok(submitted)
@@ -658,8 +676,16 @@ async fn follow(
 /// unknown signer), while a passing refusal (`RecordsUnavailable`) is retried.
 async fn settle_inflight(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) -> Result<()> {
     let Some(inflight) = queue.inflight()? else { return Ok(()) };
-    let (batch, _) = <(AttestationBatch, Signature)>::decode(&mut &inflight.call[..])
-        .map_err(|e| anyhow!("the signed batch in flight does not decode: {e}"))?;
+    let Ok((batch, _)) = <(AttestationBatch, Signature)>::decode(&mut &inflight.call[..]) else {
+        // Signed by an oracle before sealed scores (another attestation layout), which the
+        // upgraded contract refuses anyway: its records are scored again, sealed.
+        tracing::warn!(
+            records = inflight.members.len(),
+            "the batch in flight was signed in an older layout; its records are queued again"
+        );
+        queue.settle_batch(&[], &inflight.members)?;
+        return Ok(());
+    };
     let Some(from) = inflight.submitted_after else {
         queue.settle_batch(&[], &inflight.members)?;
         tracing::info!(records = inflight.members.len(), "the signed batch was never sent; queued again");
@@ -677,11 +703,13 @@ async fn settle_inflight(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) 
                 bail!("the records contract is unavailable; retrying")
             }
             (None, refusal) => {
+                // E.g. a retired key, or a scores contract not yet named in the records
+                // contract after an upgrade: not retried at once, on the bounded policy.
                 tracing::warn!(
                     ?refusal,
-                    "the signed batch is refused as a whole; its records are queued again"
+                    "the signed batch is refused as a whole; its records are queued again, later"
                 );
-                queue.settle_batch(&[], &inflight.members)?;
+                queue.requeue_batch_later(&inflight.members, now_ms(), &format!("{refusal:?}"))?;
                 return Ok(());
             }
         }
@@ -861,20 +889,30 @@ async fn work(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) -> Result<b
                     continue;
                 }
             };
-            match oracle.seal_report(&patient, &scored_document).await? {
-                Ok(sealed) => scored.push((order, item, scored_document, sealed)),
-                Err(reason) => {
-                    Metrics::count(&metrics.waiting, "no patient key");
-                    let abandoned = queue.retry_later(&item, now_ms(), &reason)?;
-                    tracing::info!(record = record_tag(&item), abandoned, "waiting: {reason}");
-                }
+            scored.push((order, item, scored_document));
+        }
+    }
+    // In the queue's order, with scoring times that rise with the nonces (the contract ranks
+    // a patient's scores by time first), each report sealed with its final time.
+    scored.sort_by_key(|(order, ..)| *order);
+    let mut sealed_scores = Vec::new();
+    let mut last_time = 0u64;
+    for (order, item, mut scored_document) in scored {
+        scored_document.computed_at = scored_document.computed_at.max(last_time.saturating_add(1));
+        last_time = scored_document.computed_at;
+        match oracle.seal_report(&item.patient, &scored_document).await? {
+            Ok(sealed) => sealed_scores.push((order, item, scored_document, sealed)),
+            Err(reason) => {
+                Metrics::count(&metrics.waiting, "no patient key");
+                let abandoned = queue.retry_later(&item, now_ms(), &reason)?;
+                tracing::info!(record = record_tag(&item), abandoned, "waiting: {reason}");
             }
         }
     }
+    let scored = sealed_scores;
     if scored.is_empty() {
         return Ok(true);
     }
-    scored.sort_by_key(|(order, ..)| *order);
     let first = queue.next_nonces(scored.len())?;
     let mut attestations = Vec::new();
     let mut members = Vec::new();
@@ -895,26 +933,34 @@ async fn work(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) -> Result<b
     Ok(true)
 }
 
-/// Uploads the reports of accepted scores that are not in the vault yet (anchored on chain by
-/// the accepting call, so the vault takes them from their author, the oracle). A report the
-/// vault refuses for good is dropped with a warning; an unreachable vault is retried.
+/// Uploads the reports of accepted scores that are due (anchored on chain by the accepting
+/// call, so the vault takes them from their author, the oracle). A report the vault refuses
+/// for now is tried again on the queue's bounded policy, one it refuses for good (malformed,
+/// erased) is dropped with a warning; an unreachable vault fails the pass (retried).
 async fn upload_reports(oracle: &Oracle, queue: &mut Queue, metrics: &Metrics) -> Result<()> {
-    for PendingReport { patient, record_id, envelope, keys } in queue.reports_to_upload()? {
-        let envelope = Envelope::from_bytes(envelope)
+    for report in queue.reports_to_upload(now_ms())? {
+        let envelope = Envelope::from_bytes(report.envelope.clone())
             .map_err(|e| anyhow!("a queued report's envelope does not decode: {e}"))?;
-        let keys = decode_keys(&keys)?;
-        let recipients = keys.len();
-        match oracle.upload_report(&patient, &envelope, keys).await? {
+        let keys = decode_keys(&report.keys)?;
+        let (tag, record_id, recipients) =
+            (short_hex(&envelope.content_hash()), report.record_id, keys.len());
+        match oracle.upload_report(&report.patient, &envelope, keys).await? {
             Ok(()) => {
                 metrics.reports_uploaded.inc();
-                tracing::info!(report = %short_hex(&envelope.content_hash()), record_id, recipients, "report stored in the vault");
+                tracing::info!(report = %tag, record_id, recipients, "report stored in the vault");
+                queue.report_done(&report.patient, record_id)?;
             }
-            Err(reason) => {
+            Err(UploadRefusal { reason, lasting: true }) => {
                 Metrics::count(&metrics.refused, "report refused by the vault");
-                tracing::warn!(report = %short_hex(&envelope.content_hash()), record_id, "the vault refused the report: {reason}");
+                tracing::warn!(report = %tag, record_id, "the vault refused the report for good: {reason}");
+                queue.report_done(&report.patient, record_id)?;
+            }
+            Err(UploadRefusal { reason, lasting: false }) => {
+                Metrics::count(&metrics.waiting, "report upload");
+                let abandoned = queue.report_retry_later(&report, now_ms(), &reason)?;
+                tracing::warn!(report = %tag, record_id, abandoned, "report upload to retry: {reason}");
             }
         }
-        queue.report_done(&patient, record_id)?;
     }
     Ok(())
 }

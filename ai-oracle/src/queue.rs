@@ -104,6 +104,8 @@ pub struct PendingReport {
     pub envelope: Vec<u8>,
     /// Its wrapped keys, encoded.
     pub keys: Vec<u8>,
+    /// Uploads tried so far.
+    pub attempts: u32,
 }
 
 /// The queue.
@@ -150,7 +152,8 @@ impl Queue {
              CREATE TABLE IF NOT EXISTS reports (
                  patient BLOB NOT NULL, record_id INTEGER NOT NULL, envelope BLOB NOT NULL,
                  keys BLOB NOT NULL, state TEXT NOT NULL DEFAULT 'signed',
-                 PRIMARY KEY (patient, record_id));",
+                 attempts INTEGER NOT NULL DEFAULT 0, next_try_ms INTEGER NOT NULL DEFAULT 0,
+                 reason TEXT, PRIMARY KEY (patient, record_id));",
         )?;
         let meta: Option<(String, String)> = db
             .query_row("SELECT chain, contract FROM meta", [], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -371,26 +374,51 @@ impl Queue {
         Ok(())
     }
 
-    /// The reports of accepted scores not yet in the vault.
-    pub fn reports_to_upload(&self) -> Result<Vec<PendingReport>> {
+    /// The reports of accepted scores not yet in the vault whose upload is due at `now_ms`.
+    pub fn reports_to_upload(&self, now_ms: u64) -> Result<Vec<PendingReport>> {
         let mut statement = self.db.prepare(
-            "SELECT patient, record_id, envelope, keys FROM reports WHERE state = 'accepted' ORDER BY rowid",
+            "SELECT patient, record_id, envelope, keys, attempts FROM reports
+             WHERE state = 'accepted' AND next_try_ms <= ?1 ORDER BY rowid",
         )?;
-        let rows = statement.query_map([], |r| {
+        let rows = statement.query_map(params![now_ms as i64], |r| {
             Ok((
                 r.get::<_, Vec<u8>>(0)?,
                 r.get::<_, u32>(1)?,
                 r.get::<_, Vec<u8>>(2)?,
                 r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, u32>(4)?,
             ))
         })?;
         let mut reports = Vec::new();
         for row in rows {
-            let (patient, record_id, envelope, keys) = row?;
+            let (patient, record_id, envelope, keys, attempts) = row?;
             let patient = AccountId::from(<[u8; 32]>::try_from(patient.as_slice()).context("patient")?);
-            reports.push(PendingReport { patient, record_id, envelope, keys });
+            reports.push(PendingReport { patient, record_id, envelope, keys, attempts });
         }
         Ok(reports)
+    }
+
+    /// Tries `report`'s upload again later, on the records' policy; after [`MAX_ATTEMPTS`] it
+    /// is kept as abandoned, with `reason` (never deleted: its salt and data key exist nowhere
+    /// else). Returns whether it was abandoned.
+    pub fn report_retry_later(&mut self, report: &PendingReport, now_ms: u64, reason: &str) -> Result<bool> {
+        let attempts = report.attempts.saturating_add(1);
+        let abandoned = attempts >= MAX_ATTEMPTS;
+        let next = now_ms.saturating_add(retry_delay_ms(report.attempts));
+        self.db.execute(
+            "UPDATE reports SET attempts = ?3, next_try_ms = ?4, reason = ?5,
+                 state = CASE WHEN ?6 THEN 'abandoned' ELSE state END
+             WHERE patient = ?1 AND record_id = ?2",
+            params![
+                acc(&report.patient).as_slice(),
+                report.record_id,
+                attempts,
+                next as i64,
+                reason,
+                abandoned
+            ],
+        )?;
+        Ok(abandoned)
     }
 
     /// Forgets the report of `patient`'s record `record_id` (uploaded, or refused for good).
@@ -399,6 +427,46 @@ impl Queue {
             "DELETE FROM reports WHERE patient = ?1 AND record_id = ?2",
             params![acc(patient).as_slice(), record_id],
         )?;
+        Ok(())
+    }
+
+    /// Queues the members of the batch in flight again after a refusal of the whole batch,
+    /// each on the bounded retry policy (abandoned after [`MAX_ATTEMPTS`]), and drops the batch
+    /// and its reports, in one transaction.
+    pub fn requeue_batch_later(
+        &mut self,
+        members: &[(AccountId, RecordId)],
+        now_ms: u64,
+        reason: &str,
+    ) -> Result<()> {
+        let tx = self.db.transaction()?;
+        for (patient, record_id) in members {
+            let attempts: u32 = tx.query_row(
+                "SELECT attempts FROM records WHERE patient = ?1 AND record_id = ?2",
+                params![acc(patient).as_slice(), record_id],
+                |r| r.get(0),
+            )?;
+            let state = if attempts.saturating_add(1) >= MAX_ATTEMPTS { "abandoned" } else { "pending" };
+            let next = now_ms.saturating_add(retry_delay_ms(attempts));
+            tx.execute(
+                "UPDATE records SET state = ?3, attempts = ?4, next_try_ms = ?5, reason = ?6
+                 WHERE patient = ?1 AND record_id = ?2",
+                params![
+                    acc(patient).as_slice(),
+                    record_id,
+                    state,
+                    attempts.saturating_add(1),
+                    next as i64,
+                    reason
+                ],
+            )?;
+            tx.execute(
+                "DELETE FROM reports WHERE patient = ?1 AND record_id = ?2",
+                params![acc(patient).as_slice(), record_id],
+            )?;
+        }
+        tx.execute("DELETE FROM inflight", [])?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -480,14 +548,17 @@ mod tests {
         assert!(q.inflight().unwrap().is_none());
         let counts = q.counts().unwrap();
         assert_eq!((counts.scored, counts.refused, counts.pending), (1, 1, 0));
-        let uploads = q.reports_to_upload().unwrap();
+        let uploads = q.reports_to_upload(0).unwrap();
         assert_eq!(uploads.len(), 1, "only the accepted score's report waits for its upload");
         assert_eq!((uploads[0].record_id, uploads[0].envelope.as_slice()), (1, &b"envelope 1"[..]));
         drop(q);
         let mut q = Queue::open(&path, "0xchain", "5Scores", 3).unwrap();
-        assert_eq!(q.reports_to_upload().unwrap().len(), 1, "a restart loses no report");
+        assert_eq!(q.reports_to_upload(0).unwrap().len(), 1, "a restart loses no report");
+        assert!(!q.report_retry_later(&uploads[0], 1_000, "vault unavailable").unwrap());
+        assert!(q.reports_to_upload(1_000).unwrap().is_empty(), "not due before its delay");
+        assert_eq!(q.reports_to_upload(1_000 + RETRY_BASE_MS).unwrap()[0].attempts, 1);
         q.report_done(&item(1).patient, 1).unwrap();
-        assert!(q.reports_to_upload().unwrap().is_empty());
+        assert!(q.reports_to_upload(u64::MAX / 2).unwrap().is_empty());
         assert!(Queue::open(&path, "0xother", "5Scores", 3).is_err(), "another chain's state is refused");
         std::fs::remove_file(&path).unwrap();
     }
@@ -505,7 +576,7 @@ mod tests {
         assert!(q.inflight().unwrap().is_none());
         let due = q.due(0, 10).unwrap();
         assert_eq!(due.iter().map(|i| i.record_id).collect::<Vec<_>>(), vec![4], "only the unsettled one");
-        assert_eq!(q.reports_to_upload().unwrap().len(), 1, "the requeued record's report is dropped");
+        assert_eq!(q.reports_to_upload(0).unwrap().len(), 1, "the requeued record's report is dropped");
         assert_eq!(q.next_nonces(1).unwrap(), 3, "fresh nonces above the batch's");
         std::fs::remove_file(&path).unwrap();
     }

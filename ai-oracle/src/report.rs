@@ -257,7 +257,8 @@ impl OpenedReport {
         let risk_ppm = sub(result, "riskPpm")
             .and_then(|v| v["valueInteger"].as_u64())
             .and_then(|v| u32::try_from(v).ok())
-            .ok_or_else(|| malformed("riskPpm"))?;
+            .filter(|ppm| *ppm <= ehr_types::scores::PPM)
+            .ok_or_else(|| malformed("riskPpm (0–1 000 000)"))?;
         let band = sub(result, "band")
             .and_then(|v| v["valueCode"].as_str())
             .and_then(band_of)
@@ -339,16 +340,24 @@ impl OpenedReport {
         Ok(())
     }
 
-    /// Checks the oracle's signature: `signature` verifies over `batch` for its signer, and the
-    /// batch holds an attestation with `nonce` for this report (its envelope hash is
-    /// `report_hash`) whose commitment this report opens.
+    /// Checks the oracle's signature: `batch` is for the risk-scores contract and chain of
+    /// `domain` and signed by the score's signer, `signature` verifies over it, and it holds the
+    /// score's attestation (its nonce, this report's envelope hash) whose commitment this
+    /// report opens.
     pub fn check_signed(
         &self,
         batch: &AttestationBatch,
         signature: &Signature,
-        nonce: u64,
-        report_hash: &ContentHash,
+        stored: &StoredScore,
+        domain: (&AccountId, &[u8; 32]),
     ) -> Result<(), ReportError> {
+        if batch.signer != stored.signer {
+            return Err(ReportError::Signature("the batch is signed by another key than the score's".into()));
+        }
+        if (&batch.contract, &batch.chain) != domain {
+            return Err(ReportError::Signature("the batch is for another contract or chain".into()));
+        }
+        let (nonce, report_hash) = (stored.nonce, &stored.report_hash);
         let key = VerifyingKey::from_bytes(&batch.signer)
             .map_err(|e| ReportError::Signature(format!("signer key: {e}")))?;
         key.verify_strict(&batch.signing_message(), &Ed25519Signature::from_bytes(signature))
@@ -446,11 +455,31 @@ mod tests {
             attestations: vec![attestation],
         };
         let signature = key.sign(&batch);
-        assert_eq!(opened.check_signed(&batch, &signature, 11, &[6; 32]), Ok(()));
-        assert!(opened.check_signed(&batch, &signature, 11, &[7; 32]).is_err());
-        assert!(opened.check_signed(&batch, &signature, 12, &[6; 32]).is_err());
+        let stored = StoredScore {
+            commitment: report.commitment(),
+            report_hash: [6; 32],
+            report_record: 1,
+            input_hash: opened.input_hash,
+            computed_at: opened.computed_at,
+            signer: key.public(),
+            nonce: 11,
+            accepted_at: 3,
+        };
+        let domain = (&batch.contract, &batch.chain);
+        assert_eq!(opened.check_signed(&batch, &signature, &stored, domain), Ok(()));
+        let other_report = StoredScore { report_hash: [7; 32], ..stored };
+        assert!(opened.check_signed(&batch, &signature, &other_report, domain).is_err());
+        let other_nonce = StoredScore { nonce: 12, ..stored };
+        assert!(opened.check_signed(&batch, &signature, &other_nonce, domain).is_err());
         let mut bad = signature;
         bad[0] ^= 1;
-        assert!(opened.check_signed(&batch, &bad, 11, &[6; 32]).is_err());
+        assert!(opened.check_signed(&batch, &bad, &stored, domain).is_err());
+        // A batch signed with another key that copies the public fields does not pass.
+        let forger = crate::attest::OracleKey::from_seed([5; 32]);
+        let forged = AttestationBatch { signer: forger.public(), ..batch.clone() };
+        assert!(opened.check_signed(&forged, &forger.sign(&forged), &stored, domain).is_err());
+        assert!(opened
+            .check_signed(&batch, &signature, &stored, (&AccountId::from([9; 32]), &[2; 32]))
+            .is_err());
     }
 }

@@ -21,8 +21,9 @@ use anyhow::{anyhow, bail, Context, Result};
 use ehr_client::{account_of, deploy::Deployment, ss58, ContractRef, EhrEvent, Keypair, Node, Submitted};
 use ehr_envelope::{Envelope, KeyPair, PublicKey, WrappedKey};
 use ehr_types::{
-    scores::StoredScore, AccessDecision, AccountId, AddRecordOutcome, ContentHash, Grant, Page, ProviderRole,
-    Record, RecordCategory, RecordId, RecordsError, RegistryError, Scope, ScoreError, MAX_PAGE_LIMIT,
+    scores::{StoredScore, MAX_PURGE},
+    AccessDecision, AccountId, AddRecordOutcome, ContentHash, Grant, Page, ProviderRole, Record,
+    RecordCategory, RecordId, RecordsError, RegistryError, Scope, ScoreError, MAX_PAGE_LIMIT,
 };
 use ehr_vault::client::{VaultClient, VaultError};
 
@@ -309,11 +310,20 @@ impl Session {
             .first()
             .ok_or_else(|| anyhow!("no transaction in block {} accepted the score", stored.accepted_at))?;
         let (batch, signature) = report::decode_submission(call)?;
-        report.check_signed(&batch, &signature, nonce, &stored.report_hash)?;
+        let genesis = self.node.genesis_hash();
+        report.check_signed(&batch, &signature, &stored, (&self.scores.address, &genesis))?;
         Ok(CheckedScore { stored, report })
     }
 
     // ---- the registry's admin -------------------------------------------------------------
+
+    /// Deletes the scores storage versions 1–2 of the risk-scores contract kept in the clear:
+    /// finds their keys in its `ScoreAccepted` events of blocks `from..=to` (default: to the
+    /// best block) and purges them [`MAX_PURGE`] at a time. Anyone may; returns how many keys
+    /// were found and how many entries deleted.
+    pub async fn purge_legacy_scores(&self, from: u32, to: Option<u32>) -> Result<(usize, u32)> {
+        purge_legacy_scores(&self.node, &self.scores, &self.signer, from, to).await
+    }
 
     /// Registers `provider` with `role` (the registry's admin only).
     pub async fn register_provider(&self, provider: &AccountId, role: ProviderRole) -> Result<()> {
@@ -447,7 +457,7 @@ impl Session {
         for number in from..=to {
             let Some(hash) = self.node.block_hash(number).await? else { continue };
             for raw in self.node.contract_events_at(hash).await? {
-                if raw.contract != self.records.address {
+                if raw.contract != self.records.address && raw.contract != self.scores.address {
                     continue;
                 }
                 let Ok(Some(event)) = EhrEvent::decode(&raw) else { continue };
@@ -458,6 +468,19 @@ impl Session {
                     EhrEvent::RecordAdded(e) => e.patient,
                     EhrEvent::RecordErased(e) => e.patient,
                     EhrEvent::PatientRegistered(e) => e.patient,
+                    // A batch's scores: the patient's, each with its report record.
+                    EhrEvent::ScoresAccepted(e) => {
+                        for score in e.scores.iter().filter(|s| s.patient == *patient) {
+                            trail.push(TrailEntry {
+                                block: number,
+                                event: EhrEvent::ScoresAccepted(ehr_types::events::ScoresAccepted {
+                                    signer: e.signer,
+                                    scores: vec![score.clone()],
+                                }),
+                            });
+                        }
+                        continue;
+                    }
                     _ => continue,
                 };
                 if about == *patient {
@@ -499,8 +522,57 @@ pub fn describe_entry(entry: &TrailEntry) -> String {
             hex::encode(e.content_hash)
         ),
         EhrEvent::RecordErased(e) => format!("erased   record {}", e.record_id),
+        EhrEvent::ScoresAccepted(e) => e
+            .scores
+            .iter()
+            .map(|s| {
+                format!(
+                    "record   {} RiskAssessment added by the oracle (key 0x{}): sealed score of model 0x{}",
+                    s.report_record,
+                    hex::encode(e.signer),
+                    hex::encode(s.model_hash)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
         EhrEvent::PatientRegistered(e) => format!("registered as a patient: {}", ss58(&e.patient)),
         other => other.summary(),
     };
     format!("block {:>6}  {line}", entry.block)
+}
+
+/// [`Session::purge_legacy_scores`] against the risk-scores contract `scores`, signed by
+/// `signer`.
+pub async fn purge_legacy_scores(
+    node: &Node,
+    scores: &ContractRef,
+    signer: &Keypair,
+    from: u32,
+    to: Option<u32>,
+) -> Result<(usize, u32)> {
+    let to = match to {
+        Some(to) => to,
+        None => node.best_block().await?.0,
+    };
+    let mut keys: Vec<(AccountId, ContentHash)> = Vec::new();
+    for number in from..=to {
+        let Some(hash) = node.block_hash(number).await? else { continue };
+        for raw in node.contract_events_at(hash).await? {
+            if raw.contract != scores.address {
+                continue;
+            }
+            if let Ok(Some(EhrEvent::ScoreAccepted(e))) = EhrEvent::decode(&raw) {
+                if !keys.contains(&(e.patient, e.model_hash)) {
+                    keys.push((e.patient, e.model_hash));
+                }
+            }
+        }
+    }
+    let mut deleted = 0u32;
+    for chunk in keys.chunks(MAX_PURGE as usize) {
+        let submitted: Submitted<Result<u32, ScoreError>> =
+            node.submit(scores, signer, "purge_legacy_scores", &(chunk.to_vec(),)).await?;
+        deleted = deleted.saturating_add(accepted("purge_legacy_scores", &submitted)?);
+    }
+    Ok((keys.len(), deleted))
 }

@@ -68,6 +68,18 @@ enum AdminCommand {
         /// The provider's account.
         provider: String,
     },
+    /// After an upgrade to storage version 3: deletes the risk scores earlier versions kept in
+    /// the clear, found in the risk-scores contract's old `ScoreAccepted` events (anyone may).
+    PurgeLegacyScores {
+        #[command(flatten)]
+        connection: Connection,
+        /// First block to read (e.g. the deployment's block).
+        #[arg(long, default_value_t = 0)]
+        from: u32,
+        /// Last block to read (default: the best block).
+        #[arg(long)]
+        to: Option<u32>,
+    },
 }
 
 /// Where the chain, the contracts and the vault are, and who the user is.
@@ -413,6 +425,10 @@ async fn run(command: Command) -> Result<()> {
                 let provider = account(&provider, "provider")?;
                 connection.session().await?.set_provider_suspended(&provider, false).await?;
                 println!("reinstated {}", ss58(&provider));
+            }
+            AdminCommand::PurgeLegacyScores { connection, from, to } => {
+                let (found, deleted) = connection.session().await?.purge_legacy_scores(from, to).await?;
+                println!("{found} legacy score keys found, {deleted} clear-text scores deleted");
             }
         },
     }

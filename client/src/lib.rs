@@ -360,8 +360,9 @@ impl Node {
         contract_events(events.iter())
     }
 
-    /// The contract calls in block `hash` whose extrinsic emitted an event of `contract`
-    /// for which `matches` holds: each call's input data (selector and SCALE arguments), in
+    /// The direct calls of `contract` in block `hash` whose extrinsic emitted an event of
+    /// `contract` for which `matches` holds: each call's input data (selector and SCALE
+    /// arguments), in
     /// block order. How a reader gets the exact arguments a transaction passed, e.g. the
     /// signed batch behind a `ScoresAccepted`, to check them itself.
     pub async fn call_data_of_events(
@@ -403,10 +404,13 @@ impl Node {
             // `Contracts::call(dest, #[compact] value, gas_limit, storage_deposit_limit, data)`.
             type CallArgs =
                 (MultiAddress<AccountId32, ()>, Compact<Balance>, Weight, Option<Compact<Balance>>, Vec<u8>);
-            let (_, _, _, _, data) = CallArgs::decode(&mut extrinsic.field_bytes()).map_err(|e| {
+            let (dest, _, _, _, data) = CallArgs::decode(&mut extrinsic.field_bytes()).map_err(|e| {
                 anyhow!("a Contracts::call in block 0x{} does not decode: {e}", hex::encode(hash))
             })?;
-            calls.push(data);
+            // Only direct calls of the contract (a call through another contract names that one).
+            if matches!(dest, MultiAddress::Id(id) if to_account(&id) == *contract) {
+                calls.push(data);
+            }
         }
         Ok(calls)
     }

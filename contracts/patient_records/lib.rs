@@ -236,15 +236,20 @@ mod patient_records {
         }
 
         /// Names the risk-scores contract whose accepted scores anchor their sealed reports in
-        /// patients' charts (`ReportAnchor::anchor_reports`); replaces any earlier one. The
-        /// registry's admin only. Emits `ScoreContractSet`.
+        /// patients' charts (`ReportAnchor::anchor_reports`), once: that contract writes into
+        /// every chart, so changing it later takes a time-locked upgrade of this contract,
+        /// which patients see coming (`UpgradeScheduled`). The registry's admin only. Emits
+        /// `ScoreContractSet`.
         ///
         /// # Errors
         /// `NoAccess` when the caller is not the registry's admin or the registry cannot be
-        /// asked; `NotAContract` when `contract` is not a contract.
+        /// asked; `NotAContract` when `contract` is not a contract; `ScoreContractAlreadySet`.
         #[ink(message)]
         pub fn set_score_contract(&mut self, contract: AccountId) -> Result<()> {
             self.ensure_governance().map_err(|_| RecordsError::NoAccess)?;
+            if self.score_contract.get().is_some() {
+                return Err(RecordsError::ScoreContractAlreadySet);
+            }
             if !self.env().is_contract(&contract) {
                 return Err(RecordsError::NotAContract);
             }

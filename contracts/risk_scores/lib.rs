@@ -20,8 +20,8 @@
 //!   report in the patient's chart, in the same call (`ReportAnchor::anchor_reports` on the
 //!   records contract). Accepted scores are stored as the patient's latest per model (the
 //!   newest by `computed_at`, ties by signer key then nonce; an older one never replaces it)
-//!   and announced by one `ScoresAccepted` event per batch: commitments, hashes and ids only, in
-//!   storage, events and call data.
+//!   and announced by one `ScoresAccepted` event per batch: no risk or band in storage, events
+//!   or call data (storage holds the commitment; events and call data hashes and ids).
 //! - A refusal after the signature verified is kept on chain: the nonce is consumed and
 //!   `ScoreRefused` says why, so a refused attestation can never be landed later. A nonce may
 //!   step at most `MAX_NONCE_STEP` (2^48) above the last, so no attestation ends a signer.

@@ -280,7 +280,7 @@ fn main() -> Result<()> {
     )?;
     let opened = OpenedReport::parse(&opened_bytes)?;
     opened.check(&patient, &model.model_hash(), &stored)?;
-    opened.check_signed(&batch, &signature, stored.nonce, &stored.report_hash)?;
+    opened.check_signed(&batch, &signature, &stored, (&ehr.scores.address, &SANDBOX_CHAIN))?;
     println!(
         "  the commitment opens and the oracle's signature verifies: 10-year ASCVD risk {:.2} % ({:?}), {} ppm",
         opened.risk() * 100.0,

@@ -52,8 +52,17 @@ pub struct Ehr {
 }
 
 impl Ehr {
-    /// Deploys the registry (admin = deployer) and the records contract wired to it.
+    /// Deploys the registry (admin = deployer), the records contract wired to it and the
+    /// risk-scores contract wired to both, named as the records contract's score contract.
     pub fn deploy() -> Self {
+        let mut ehr = Self::deploy_unnamed();
+        let (admin, scores) = (ehr.admin, ehr.scores.address);
+        ehr.set_score_contract(admin, scores).value.expect("set_score_contract");
+        ehr
+    }
+
+    /// [`Ehr::deploy`] without naming the score contract in the records contract.
+    pub fn deploy_unnamed() -> Self {
         let mut chain = Chain::new();
         let admin = chain.account("admin");
         let delay = UPGRADE_DELAY.to_string();
@@ -63,10 +72,7 @@ impl Ehr {
         let records_arg = crate::to_account32(records.address).to_string();
         let chain_arg = format!("0x{}", SANDBOX_CHAIN.iter().map(|b| format!("{b:02x}")).collect::<String>());
         let scores = chain.deploy("risk_scores", "new", &[records_arg, chain_arg, delay], admin);
-        let mut ehr = Self::with_contracts(chain, admin, registry, records, scores);
-        let scores = ehr.scores.address;
-        ehr.set_score_contract(admin, scores).value.expect("set_score_contract");
-        ehr
+        Self::with_contracts(chain, admin, registry, records, scores)
     }
 
     /// Deploys the first release (storage version 1, `tests/fixtures/v1`) with its own

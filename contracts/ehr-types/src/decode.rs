@@ -87,6 +87,7 @@ ehr_events!(
     ModelApproved,
     ModelRetired,
     ScoresAccepted,
+    ScoreAccepted,
     ScoreRefused,
     UpgradeScheduled,
     UpgradeCancelled,
@@ -186,6 +187,14 @@ impl EhrEvent {
                     ))
                     .collect::<Vec<_>>()
                     .join("; ")
+            ),
+            EhrEvent::ScoreAccepted(e) => format!(
+                "ScoreAccepted (storage version 1-2) patient {} model {} input sha256 {} signer {} nonce {}",
+                a(&e.patient),
+                short_hex(&e.model_hash),
+                short_hex(&e.input_hash),
+                short_hex(&e.signer),
+                e.nonce
             ),
             EhrEvent::ScoreContractSet(e) => format!("ScoreContractSet {}", a(&e.contract)),
             EhrEvent::LegacyScoresPurged(e) => format!("LegacyScoresPurged {}", e.count),

@@ -99,6 +99,8 @@ pub enum RecordsError {
     NotScoreContract,
     /// The account named as the score contract is not a contract.
     NotAContract,
+    /// The score contract is named already; changing it takes an upgrade of this contract.
+    ScoreContractAlreadySet,
 }
 
 /// Errors of the risk-scores contract, and per-item outcomes of a batch.

@@ -235,6 +235,25 @@ pub struct ScoresAccepted {
     pub scores: Vec<AcceptedScore>,
 }
 
+/// A score accepted by storage versions 1–2 of the risk-scores contract, whose score was kept
+/// in the clear. Never emitted since version 3 (`ScoresAccepted`); kept so that tools decode
+/// the old events, which name the `(patient, model)` keys `purge_legacy_scores` takes.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreAccepted {
+    /// The patient.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// The model hash.
+    pub model_hash: ContentHash,
+    /// SHA-256 of the document scored.
+    pub input_hash: ContentHash,
+    /// The signer.
+    pub signer: SignerKey,
+    /// The attestation's nonce.
+    pub nonce: u64,
+}
+
 /// The governance named the risk-scores contract whose accepted scores anchor their reports
 /// in patients' charts (`set_score_contract`).
 #[ink::event]

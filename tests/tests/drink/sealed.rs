@@ -4,13 +4,13 @@
 //! score takes the consent to read `RiskAssessment` records.
 
 use ehr_sandbox::{
-    ehr::{commitment, report_hash, sign_batch},
-    Call, EhrEvent,
+    ehr::{commitment, doc_hash, report_hash, sign_batch},
+    Call, Ehr, EhrEvent,
 };
 use ehr_types::{
     events::*,
     scores::{ScoreBand, ScoreResult},
-    DenialReason, Record, RecordCategory, RecordId, RecordsError, Scope, ScoreError,
+    DenialReason, ProviderRole, Record, RecordCategory, RecordId, RecordsError, Scope, ScoreError,
 };
 use ink::scale::Encode;
 
@@ -96,8 +96,7 @@ fn an_accepted_score_leaves_no_risk_or_band_on_chain() {
 #[test]
 fn only_the_named_score_contract_anchors_reports() {
     let mut f = Fixture::new();
-    let (admin, patient, stranger, oracle, relayer) =
-        (f.ehr.admin, f.ehr.patient, f.ehr.stranger, f.oracle, f.ehr.stranger);
+    let (admin, patient, stranger, oracle) = (f.ehr.admin, f.ehr.patient, f.ehr.stranger, f.oracle);
     let scores = f.ehr.scores.address;
     let records = f.ehr.records.clone();
     let score_contract = |f: &mut Fixture| {
@@ -114,34 +113,39 @@ fn only_the_named_score_contract_anchors_reports() {
     }
     assert_eq!(f.ehr.anchored_record(patient, report_hash(1)), None);
 
-    // Only the registry's admin names the score contract.
+    // Only the registry's admin names the score contract, and only once.
     for caller in [stranger, patient, oracle] {
         assert_err(&f.ehr.set_score_contract(caller, caller), RecordsError::NoAccess);
     }
-    assert_eq!(score_contract(&mut f).value, Some(scores));
-
-    // A plain account cannot be named.
-    assert_err(&f.ehr.set_score_contract(admin, stranger), RecordsError::NotAContract);
-    assert_eq!(score_contract(&mut f).value, Some(scores));
-
-    // Another contract named, the risk-scores contract's batches fail as a whole, nothing
-    // consumed.
     let elsewhere = f.ehr.registry.address;
-    let call = f.ehr.set_score_contract(admin, elsewhere);
-    assert_ok(&call, (), vec![EhrEvent::ScoreContractSet(ScoreContractSet { contract: elsewhere })]);
-    assert_eq!(score_contract(&mut f).value, Some(elsewhere));
-    let attestation = f.attestation(patient, 1, 1);
-    let batch = f.ehr.batch(f.signer(), vec![attestation.clone()]);
-    let signature = sign_batch(&f.key, &batch);
-    assert_err(&f.ehr.submit_scores(relayer, &batch, signature), ScoreError::ReportNotAnchored);
-    assert_eq!(f.ehr.signer_info(f.signer()).map(|s| s.last_nonce), Some(0), "nothing consumed");
-
-    // Named back, the same signed batch lands.
-    let call = f.ehr.set_score_contract(admin, scores);
-    assert_ok(&call, (), vec![EhrEvent::ScoreContractSet(ScoreContractSet { contract: scores })]);
+    assert_err(&f.ehr.set_score_contract(admin, elsewhere), RecordsError::ScoreContractAlreadySet);
+    assert_err(&f.ehr.set_score_contract(admin, scores), RecordsError::ScoreContractAlreadySet);
     assert_eq!(score_contract(&mut f).value, Some(scores));
-    let call = f.ehr.submit_scores(relayer, &batch, signature);
-    assert_ok(&call, vec![Ok(())], vec![f.accepted(&[(&attestation, 1)])]);
+
+    // A suite whose records contract names no score contract yet: a plain account cannot be
+    // named; until the risk-scores contract is, its batches fail as a whole, nothing consumed.
+    let mut ehr = Ehr::deploy_unnamed();
+    let (admin, stranger) = (ehr.admin, ehr.stranger);
+    assert_err(&ehr.set_score_contract(admin, stranger), RecordsError::NotAContract);
+    let oracle = ehr.chain.account("oracle");
+    let key = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
+    ehr.register_provider(admin, oracle, ProviderRole::Analytics).value.unwrap();
+    ehr.add_signer(admin, key.verifying_key().to_bytes(), oracle).value.unwrap();
+    ehr.approve_model(admin, MODEL).value.unwrap();
+    ehr.register_patient(patient).value.unwrap();
+    ehr.add_record(patient, patient, RecordCategory::Summary, doc_hash(1), LOCATOR, None).value.unwrap();
+    ehr.grant_access(patient, oracle, Scope::read(&[RecordCategory::Summary]), None).value.unwrap();
+    let attestation = f.attestation(patient, 1, 1);
+    let batch = ehr.batch(key.verifying_key().to_bytes(), vec![attestation.clone()]);
+    let signature = sign_batch(&key, &batch);
+    assert_err(&ehr.submit_scores(stranger, &batch, signature), ScoreError::ReportNotAnchored);
+    assert_eq!(ehr.signer_info(key.verifying_key().to_bytes()).map(|s| s.last_nonce), Some(0));
+    // Named, the same signed batch lands.
+    let scores = ehr.scores.address;
+    let call = ehr.set_score_contract(admin, scores);
+    assert_ok(&call, (), vec![EhrEvent::ScoreContractSet(ScoreContractSet { contract: scores })]);
+    let call = ehr.submit_scores(stranger, &batch, signature);
+    assert_eq!(call.value, Ok(vec![Ok(())]));
     assert_err(
         &anchor_reports(&mut f, stranger, vec![(patient, report_hash(1))]),
         RecordsError::NotScoreContract,

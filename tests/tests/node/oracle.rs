@@ -208,6 +208,19 @@ async fn oracle_posts_through_the_vault_and_refuses_tampered_envelopes_and_repla
     assert_eq!(format!("{:?}", checked.report.result.band).to_lowercase(), expected_band);
     assert_ne!(expected_ppm, 20_544, "age is judged at the scoring time, not at the measurement");
     assert!(!checked.report.terms.is_empty() && !checked.report.sources.is_empty());
+    // The same with the `ehr` CLI, the patient's key in a key file.
+    ehr_envelope::keyfile::write(&dir.join("bob.key"), &patient_keys).unwrap();
+    let (ok, out, err) = crate::roles::ehr(
+        &dir,
+        &url,
+        &vault.url,
+        &["patient", "score", "--suri", "//Bob", "--key", "bob.key"],
+    );
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains(&format!("{expected_ppm} ppm")) && out.contains("opened; signature of oracle key"),
+        "{out}"
+    );
     let report = p.record(&patient, checked.stored.report_record).await.unwrap();
     assert_eq!(
         (report.category, report.author, report.content_hash),

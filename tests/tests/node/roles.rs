@@ -18,7 +18,7 @@ fn ehr_bin() -> std::path::PathBuf {
 }
 
 /// Runs `ehr args` in `dir` against `node` and `vault`; returns (success, stdout, stderr).
-fn ehr(dir: &Path, node: &str, vault: &str, args: &[&str]) -> (bool, String, String) {
+pub(crate) fn ehr(dir: &Path, node: &str, vault: &str, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(ehr_bin())
         .args(args)
         .current_dir(dir)

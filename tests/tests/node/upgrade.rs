@@ -215,10 +215,11 @@ async fn first_release_on_a_node_is_upgraded_in_place_by_root_and_keeps_everythi
     let sealed: Result<Option<StoredScore>, ScoreError> =
         query(&node, &scores, &c.patient, "latest_score", (patient, MODEL)).await;
     assert_eq!(sealed, Ok(None));
-    let purged: ehr_client::Submitted<Result<u32, ScoreError>> =
-        submit(&node, &scores, &c.other_patient, "purge_legacy_scores", (vec![(patient, MODEL)],)).await;
-    assert_eq!(purged.value(), &Ok(1));
-    assert_eq!(purged.events(), &[ehr_client::EhrEvent::LegacyScoresPurged(LegacyScoresPurged { count: 1 })]);
+    // The keys come from the first release's `ScoreAccepted` events (`ehr admin purge-legacy-scores`).
+    let purged = ehr_cli::purge_legacy_scores(&node, &scores, &c.other_patient, 0, None).await.unwrap();
+    assert_eq!(purged, (1, 1), "one key found in the old events, one clear-text score deleted");
+    let again = ehr_cli::purge_legacy_scores(&node, &scores, &c.other_patient, 0, None).await.unwrap();
+    assert_eq!(again, (1, 0), "nothing left");
     // Sealed scores need the records contract to know the scores contract.
     let named: ehr_client::Submitted<Result<(), RecordsError>> =
         submit(&node, &records, &c.admin, "set_score_contract", (scores.address,)).await;
