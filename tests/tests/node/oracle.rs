@@ -242,6 +242,10 @@ async fn oracle_posts_through_the_vault_and_refuses_tampered_envelopes_and_repla
 
     // No storage item, event or call argument on chain holds the risk or the band.
     no_score_on_chain(&s, start, checked.report.result).await;
+    // The patient's audit trail shows the oracle's report record.
+    let trail = p.audit_trail(&patient, start, None).await.unwrap();
+    let line = format!("record   {} RiskAssessment added by the oracle", checked.stored.report_record);
+    assert!(trail.iter().map(ehr_cli::describe_entry).any(|entry| entry.contains(&line)), "{trail:?}");
 
     // An envelope altered in the vault's store is refused by its hash, never scored.
     let upload2 = upload(&p, &document(1)).await;
