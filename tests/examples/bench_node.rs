@@ -271,8 +271,9 @@ async fn main() {
         let accepted = call.value().as_ref().map(|r| r.iter().filter(|x| x.is_ok()).count()).unwrap_or(0);
         assert_eq!(accepted, size as usize, "{:?}", call.value());
     }
-    // A batch of 100 scores of 100 different patients: each patient's entry is read and
-    // written once per batch, so this is the worst case of a full batch.
+    // A batch of 100 scores of 100 different patients, the worst case of a full batch: each
+    // patient's input, grant and latest score are read in it.
+    let full_batch;
     {
         let mut attestations = Vec::new();
         for n in 0..100u32 {
@@ -325,6 +326,7 @@ async fn main() {
             .await;
         let accepted = call.value().as_ref().map(|r| r.iter().filter(|x| x.is_ok()).count()).unwrap_or(0);
         assert_eq!(accepted, 100, "{:?}", call.value());
+        full_batch = call.dry_run.gas_required;
     }
     // The one-score form, with a fresh nonce, on an approved model.
     {
@@ -498,6 +500,18 @@ async fn main() {
     let (ext_ref, ext_proof) = constant_weight(&node, &["per_class", "normal", "max_extrinsic"]);
     println!("block weight limit:            ref_time {block_ref:>15}  proof_size {block_proof:>9}");
     println!("normal extrinsic weight limit: ref_time {ext_ref:>15}  proof_size {ext_proof:>9}");
+    // The budget the oracle's batches are held to: 100 sealed scores of 100 patients within 5 %
+    // of the block's ref_time.
+    let share = full_batch.ref_time() as f64 * 100.0 / block_ref as f64;
+    println!(
+        "submit_scores (100 patients):  ref_time {:>15} = {share:.2} % of the block  proof_size {:>9}",
+        full_batch.ref_time(),
+        full_batch.proof_size()
+    );
+    assert!(
+        share <= 5.0,
+        "a batch of 100 sealed scores takes {share:.2} % of the block's ref_time (budget 5 %)"
+    );
     let _: AccountId = id(&admin);
     drop(dev_node);
 }

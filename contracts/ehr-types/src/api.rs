@@ -79,13 +79,14 @@ pub trait ConsentCheck {
 pub trait ReportAnchor {
     /// Anchors, for each `(patient, report_hash)`, a `RiskAssessment` record authored by
     /// `author` (the oracle's account) with the locator `vault://<report_hash>` (announced by
-    /// the caller's `ScoresAccepted`, not by a `RecordAdded`). Only the
-    /// risk-scores contract named by `set_score_contract` may call it. One outcome per item,
-    /// in order.
+    /// the caller's `ScoresAccepted`, not by a `RecordAdded`), with the next report id
+    /// (from [`crate::FIRST_REPORT_ID`]). Only the risk-scores contract named by
+    /// `set_score_contract` may call it, for patients whose scored input it found anchored in
+    /// the same call. One outcome per item, in order.
     ///
     /// # Errors
     /// `NotScoreContract`; `BatchTooLarge` for more than `MAX_BATCH` (128) items. Per item:
-    /// `PatientNotRegistered`, `DuplicateContentHash`, `InvalidContentHash`, `Overflow`.
+    /// `DuplicateContentHash`, `InvalidContentHash`, `Overflow` (2³¹ reports anchored).
     #[ink(message)]
     fn anchor_reports(
         &mut self,

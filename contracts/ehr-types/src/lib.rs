@@ -31,8 +31,17 @@ pub use ink::primitives::AccountId;
 
 /// Block number type of the chain (`DefaultEnvironment`).
 pub type BlockNumber = u32;
-/// Per-patient sequence number of a record, starting at 0.
+/// Id of a record of a patient: the chart's records are numbered per patient from 0
+/// (`0..Patient::record_count`); the oracle's risk reports from [`FIRST_REPORT_ID`] up.
 pub type RecordId = u32;
+
+/// The first id of the risk-report records that the score contract anchors
+/// (`ReportAnchor::anchor_reports`): 2³¹. Report ids are numbered across all patients in the
+/// order anchored, so that anchoring a batch of reports reads and writes one counter instead
+/// of each patient's entry (one storage write, ≈ 0.13·10⁹ ref_time, per patient). They are not
+/// in the chart's pages (`records`); a patient's reports are found from the latest score
+/// (`latest_score`) and from the `ScoresAccepted` events. A chart holds fewer than 2³¹ records.
+pub const FIRST_REPORT_ID: RecordId = 1 << 31;
 /// SHA-256 of an (encrypted) off-chain document, or a commitment to one.
 pub type ContentHash = [u8; 32];
 
@@ -294,7 +303,8 @@ pub struct Patient {
     pub registered_at: BlockNumber,
     /// Optional 32-byte commitment (e.g. a salted hash) to an off-chain profile.
     pub profile_commitment: Option<ContentHash>,
-    /// Number of records anchored so far; record ids are `0..record_count`.
+    /// Number of the chart's records anchored so far; their ids are `0..record_count`. The
+    /// oracle's risk reports are not counted here (their ids start at [`FIRST_REPORT_ID`]).
     pub record_count: u32,
     /// Number of providers that currently hold a grant (expired ones included until revoked).
     pub grant_count: u32,
@@ -310,7 +320,7 @@ pub struct Patient {
 #[ink::scale_derive(Encode, TypeInfo)]
 #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
 pub struct Record {
-    /// Per-patient sequence number.
+    /// Its id: per-patient sequence number of the chart, or a report's id (≥ [`FIRST_REPORT_ID`]).
     pub id: RecordId,
     /// Kind of document.
     pub category: RecordCategory,

@@ -10,7 +10,8 @@ use ehr_sandbox::{
 use ehr_types::{
     events::*,
     scores::{ScoreBand, ScoreResult},
-    DenialReason, ProviderRole, Record, RecordCategory, RecordId, RecordsError, Scope, ScoreError,
+    AddRecordOutcome, DenialReason, ProviderRole, Record, RecordCategory, RecordId, RecordsError, Scope,
+    ScoreError, FIRST_REPORT_ID,
 };
 use ink::scale::Encode;
 
@@ -41,7 +42,7 @@ fn an_accepted_score_leaves_no_risk_or_band_on_chain() {
     let batch = f.ehr.batch(f.signer(), vec![attestation.clone()]);
     let signature = sign_batch(&f.key, &batch);
     let call = f.ehr.submit_score(relayer, &batch, signature);
-    assert_ok(&call, Ok(()), vec![f.accepted(&[(&attestation, 1)])]);
+    assert_ok(&call, Ok(()), vec![f.accepted(&[(&attestation, FIRST_REPORT_ID)])]);
 
     // The risk's bytes appear nowhere: not in the call data, not in any event's topics or data.
     let risk = RISK_PPM.to_le_bytes();
@@ -59,14 +60,14 @@ fn an_accepted_score_leaves_no_risk_or_band_on_chain() {
     let stored = f.ehr.latest_score(patient, patient, MODEL).value.ok().flatten().expect("a stored score");
     assert_eq!(
         (stored.commitment, stored.report_hash, stored.report_record),
-        (result.commitment(&salt), attestation.report_hash, 1)
+        (result.commitment(&salt), attestation.report_hash, FIRST_REPORT_ID)
     );
     assert!(!holds_risk(&stored.encode()), "the stored score holds no risk");
     let block = f.ehr.chain.block_number();
     assert_eq!(
-        f.ehr.record(patient, patient, 1).value,
+        f.ehr.record(patient, patient, FIRST_REPORT_ID).value,
         Ok(Record {
-            id: 1,
+            id: FIRST_REPORT_ID,
             category: RecordCategory::RiskAssessment,
             content_hash: attestation.report_hash,
             locator: format!("vault://{}", hex::encode(attestation.report_hash)).into_bytes(),
@@ -77,7 +78,7 @@ fn an_accepted_score_leaves_no_risk_or_band_on_chain() {
             erased_at: None,
         })
     );
-    assert_eq!(f.ehr.anchored_record(patient, attestation.report_hash), Some(1));
+    assert_eq!(f.ehr.anchored_record(patient, attestation.report_hash), Some(FIRST_REPORT_ID));
 
     // The report's readers open the commitment with the salt; no other result opens it.
     assert_eq!(
@@ -173,7 +174,11 @@ fn a_report_hash_already_anchored_is_refused_and_its_nonce_consumed() {
         Ok((RecordCategory::ClinicalNote, patient)),
         "the patient's record is left as it was"
     );
-    assert_eq!(f.ehr.patient_entry(patient).map(|p| p.record_count), Some(2), "no report anchored");
+    assert_eq!(
+        f.ehr.record(patient, patient, FIRST_REPORT_ID).value,
+        Err(RecordsError::RecordNotFound),
+        "no report anchored"
+    );
 
     // The same signed batch cannot land later; the oracle goes on with its next nonce.
     assert_refused(&f.ehr.submit_score(relayer, &batch, signature), ScoreError::StaleNonce);
@@ -196,7 +201,7 @@ fn latest_score_needs_a_risk_assessment_read_grant() {
 
     f.ehr.grant_access(patient, doctor, Scope::read(&[RecordCategory::RiskAssessment]), None).value.unwrap();
     assert_eq!(f.ehr.latest_score(doctor, patient, MODEL).value, stored);
-    let report = f.ehr.record(doctor, patient, 1).value;
+    let report = f.ehr.record(doctor, patient, FIRST_REPORT_ID).value;
     assert_eq!(report.map(|r| r.category), Ok(RecordCategory::RiskAssessment), "and the report's record");
 }
 
@@ -219,19 +224,65 @@ fn a_batch_with_two_scores_of_one_patient_keeps_the_newer() {
                 nonce: 2,
                 reason: ScoreError::OlderThanLatest,
             }),
-            f.accepted(&[(&newer, 1)]),
+            f.accepted(&[(&newer, FIRST_REPORT_ID)]),
         ],
     );
     let latest = f.ehr.latest_score(patient, patient, MODEL).value;
     assert_eq!(
         latest.map(|s| s.map(|s| (s.commitment, s.report_record, s.nonce))),
-        Ok(Some((commitment(70_000, 1), 1, 1)))
+        Ok(Some((commitment(70_000, 1), FIRST_REPORT_ID, 1)))
     );
     assert_eq!(
         f.ehr.anchored_record(patient, older.report_hash),
         None,
         "the older one's report is not anchored"
     );
-    assert_eq!(f.ehr.patient_entry(patient).map(|p| p.record_count), Some(2), "the summary and one report");
+    assert_eq!(
+        f.ehr.record(patient, patient, FIRST_REPORT_ID + 1).value,
+        Err(RecordsError::RecordNotFound),
+        "one report"
+    );
     assert_eq!(f.ehr.signer_info(f.signer()).map(|s| s.last_nonce), Some(2));
+}
+
+#[test]
+fn reports_take_ids_of_their_own_and_leave_the_charts_pages_and_entries_as_they_were() {
+    let mut f = Fixture::new();
+    let (patient, relayer) = (f.ehr.patient, f.ehr.stranger);
+    // A second consenting patient with one record, so one batch scores two charts.
+    let other = f.ehr.chain.account("other patient");
+    f.ehr.register_patient(other).value.unwrap();
+    f.ehr.add_record(other, other, RecordCategory::Summary, doc_hash(2), LOCATOR, None).value.unwrap();
+    f.ehr.grant_access(other, f.oracle, Scope::read(&[RecordCategory::Summary]), None).value.unwrap();
+    let entries = |f: &mut Fixture| (f.ehr.patient_entry(patient), f.ehr.patient_entry(other));
+    let before = entries(&mut f);
+
+    let (first, second) = (f.attestation(patient, 1, 1), f.attestation(other, 2, 2));
+    let batch = f.ehr.batch(f.signer(), vec![first.clone(), second.clone()]);
+    let signature = sign_batch(&f.key, &batch);
+    let call = f.ehr.submit_scores(relayer, &batch, signature);
+    assert_ok(
+        &call,
+        vec![Ok(()), Ok(())],
+        vec![f.accepted(&[(&first, FIRST_REPORT_ID), (&second, FIRST_REPORT_ID + 1)])],
+    );
+    // Numbered across patients in the order anchored; no patient's entry written.
+    assert_eq!(f.ehr.anchored_record(patient, first.report_hash), Some(FIRST_REPORT_ID));
+    assert_eq!(f.ehr.anchored_record(other, second.report_hash), Some(FIRST_REPORT_ID + 1));
+    assert_eq!(entries(&mut f), before, "the patients' entries are untouched");
+    let record = f.ehr.record(other, other, FIRST_REPORT_ID + 1).value;
+    assert_eq!(record.map(|r| (r.category, r.author)), Ok((RecordCategory::RiskAssessment, f.oracle)));
+
+    // The chart's pages are the chart's records; its next record takes the next chart id.
+    let page = f.ehr.records_page(patient, patient, 0, 50).value.expect("a page");
+    assert_eq!(page.items.iter().map(|r| r.id).collect::<Vec<_>>(), vec![0], "the summary alone");
+    assert_eq!(page.next, None);
+    let call = f.ehr.add_record(patient, patient, RecordCategory::LabResult, doc_hash(3), LOCATOR, None);
+    assert_eq!(call.value, Ok(AddRecordOutcome::Added(1)));
+
+    // A report is erased like any record of the chart.
+    let call = f.ehr.erase_record(patient, FIRST_REPORT_ID);
+    assert!(call.value.is_ok(), "{:?}", call.value);
+    let erased = f.ehr.record(patient, patient, FIRST_REPORT_ID).value.map(|r| r.erased_at.is_some());
+    assert_eq!(erased, Ok(true));
 }

@@ -14,7 +14,7 @@ use ehr_types::{
     events::*,
     scores::{LegacyScore, ScoreAttestation, ScoreBand, SignerInfo},
     AccessDecision, AddRecordOutcome, DenialReason, Grant, Page, Patient, ProviderInfo, ProviderRole, Record,
-    RecordCategory, RecordsError, Scope, ScoreError,
+    RecordCategory, RecordsError, Scope, ScoreError, FIRST_REPORT_ID,
 };
 use ink::primitives::{AccountId, Hash};
 
@@ -268,14 +268,14 @@ fn every_message_works(ehr: &mut Ehr, cast: &Cast) {
     let scores = ehr.scores.address;
     let call = ehr.set_score_contract(admin, scores);
     crate::assert_ok(&call, (), vec![EhrEvent::ScoreContractSet(ScoreContractSet { contract: scores })]);
-    // A sealed score of the new document, its report anchored as the next record.
+    // A sealed score of the new document, its report anchored as the first report record.
     assert_eq!(ehr.submit_score(stranger, &batch, signature).value, Ok(Ok(())));
     let latest = ehr.latest_score(patient, patient, MODEL).value;
     assert_eq!(
         latest.map(|s| s.map(|s| (s.input_hash, s.commitment, s.report_hash, s.report_record, s.nonce))),
-        Ok(Some((doc_hash(7), commitment(81_000, 1), report_hash(8), 7, 8)))
+        Ok(Some((doc_hash(7), commitment(81_000, 1), report_hash(8), FIRST_REPORT_ID, 8)))
     );
-    assert_eq!(ehr.anchored_record(patient, report_hash(8)), Some(7));
+    assert_eq!(ehr.anchored_record(patient, report_hash(8)), Some(FIRST_REPORT_ID));
     // A first-release grant never covered the new `RiskAssessment` category.
     assert_eq!(
         ehr.latest_score(doctor, patient, MODEL).value,

@@ -257,8 +257,8 @@ async fn oracle_posts_through_the_vault_and_refuses_tampered_envelopes_and_repla
     let last = altered.len() - 1;
     altered[last] ^= 1;
     std::fs::write(&blob, altered).unwrap();
-    // (Record 1 is the score's report, anchored by the accepting call.)
-    let (ok, out) = post("2");
+    // (The score's report took a report id, not the chart's next one.)
+    let (ok, out) = post("1");
     assert!(!ok && out.contains("it was altered"), "{out}");
 
     // A patient who did not consent: the oracle's attempt is a denied request on chain.

@@ -262,7 +262,11 @@ async fn first_release_on_a_node_is_upgraded_in_place_by_root_and_keeps_everythi
     let latest: Result<Option<StoredScore>, ScoreError> =
         query(&node, &scores, &c.patient, "latest_score", (patient, MODEL)).await;
     let latest = latest.unwrap().unwrap();
-    assert_eq!((latest.input_hash, latest.report_record), (doc_hash(4), 4), "sealed, its report anchored");
+    assert_eq!(
+        (latest.input_hash, latest.report_record),
+        (doc_hash(4), ehr_types::FIRST_REPORT_ID),
+        "sealed, its report anchored"
+    );
     let info: Option<ehr_types::ProviderInfo> =
         query(&node, &registry, &c.patient, "ProviderDirectory::provider", (doctor,)).await;
     assert_eq!(info.map(|i| (i.role, i.suspended_at)), Some((ProviderRole::Doctor, None)));
