@@ -51,7 +51,10 @@ fi
 # rustup and the pinned toolchain.
 if ! command -v rustup >/dev/null 2>&1; then
     say "installing rustup"
-    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --default-toolchain none
+    # The script sh.rustup.rs serves, from where rustup publishes it (sh.rustup.rs is a redirect
+    # some networks cannot resolve).
+    curl --proto '=https' --tlsv1.2 -sSf https://static.rust-lang.org/rustup/rustup-init.sh |
+        sh -s -- -y --profile minimal --default-toolchain none
 fi
 if ! rustup run "$toolchain" rustc --version >/dev/null 2>&1 ||
     ! rustup component list --toolchain "$toolchain" --installed 2>/dev/null | grep -q '^rust-src' ||
