@@ -12,5 +12,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# rustup installs cargo in ~/.cargo/bin, which a shell opened before `scripts/setup.sh` lacks.
+export PATH="$HOME/.cargo/bin:$PATH"
 scripts/build-contracts.sh >/dev/null
 cargo run --quiet -p ehr-demo

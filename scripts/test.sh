@@ -21,8 +21,8 @@ cargo fmt --all --check
 step "lint the workspace (clippy -D warnings)"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 
-step "the README's main command: scripts/demo.sh"
-scripts/demo.sh > "${CARGO_TARGET_DIR:-$root/target}/demo-output.log"
+step "the README's main command: scripts/demo.sh (from a shell whose PATH lacks ~/.cargo/bin, as right after setup)"
+env PATH=/usr/local/bin:/usr/bin:/bin scripts/demo.sh > "${CARGO_TARGET_DIR:-$root/target}/demo-output.log"
 tail -n 1 "${CARGO_TARGET_DIR:-$root/target}/demo-output.log"
 
 step "the encrypted record path on a real node, vault and CLI: scripts/demo-vault.sh"
