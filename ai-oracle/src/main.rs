@@ -16,6 +16,7 @@ use clap::{Parser, Subcommand};
 use ehr_client::args::ChainArgs;
 use serde::Serialize;
 
+mod audit_cmd;
 mod chain_cmd;
 
 /// Off-chain AI risk oracle for the EHR contracts.
@@ -124,6 +125,10 @@ enum Command {
         #[arg(long, env = "EHR_ORACLE_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Audit analytics: the anomaly detector over an exported access trail, and the synthetic
+    /// hospital it is evaluated on.
+    #[command(subcommand)]
+    Audit(audit_cmd::AuditCommand),
 }
 
 /// The settings `run --config FILE` may hold.
@@ -266,6 +271,7 @@ fn run(cli: Cli) -> Result<()> {
                 println!("secret seed 0x{}", key.secret_hex());
             }
         }
+        Command::Audit(command) => audit_cmd::run(command)?,
         Command::Models => {
             for model in ai_oracle::models() {
                 println!(

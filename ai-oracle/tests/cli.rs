@@ -144,3 +144,60 @@ fn run_reads_a_toml_config_that_the_command_line_overrides() {
     assert!(!ok && err.contains("giving up after 1 consecutive failures"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn audit_simulate_then_detect_flags_injected_attackers_and_bad_lines_are_named() {
+    let dir = temp_dir("audit");
+    let (trail, labels) = (dir.join("trail.jsonl"), dir.join("labels.json"));
+    let (ok, out, err) = oracle(&[
+        "audit",
+        "simulate",
+        "--out",
+        trail.to_str().unwrap(),
+        "--labels",
+        labels.to_str().unwrap(),
+        "--patients",
+        "600",
+        "--departments",
+        "4",
+        "--doctors",
+        "6",
+        "--days",
+        "60",
+        "--attackers",
+        "1",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("5 attackers"), "{out}");
+    let (ok, out, err) = oracle(&["audit", "detect", trail.to_str().unwrap(), "--json"]);
+    assert!(ok, "{err}");
+    let reports: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let labels: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&labels).unwrap()).unwrap();
+    // The most suspicious accessor is an attacker, with its reasons.
+    let top = &reports[0];
+    assert!(!labels[top["accessor"].as_str().unwrap()].is_null(), "{top}");
+    assert_eq!(top["flagged"], true);
+    assert!(!top["reasons"].as_array().unwrap().is_empty(), "{top}");
+    for report in &reports {
+        let score = report["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&score), "{report}");
+    }
+
+    // A line that is not an access decision is named by its number and field.
+    let bad = dir.join("bad.jsonl");
+    let first = std::fs::read_to_string(&trail).unwrap().lines().next().unwrap().to_string();
+    std::fs::write(
+        &bad,
+        format!(
+            "{first}\n{}\n",
+            first
+                .replace("\"mode\":\"Read\"", "\"mode\":\"Peek\"")
+                .replace("\"mode\":\"Write\"", "\"mode\":\"Peek\"")
+        ),
+    )
+    .unwrap();
+    let (ok, _, err) = oracle(&["audit", "detect", bad.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("line 2") && err.contains("Peek"), "{err}");
+}

@@ -23,6 +23,8 @@ pub mod decode;
 pub mod errors;
 pub mod events;
 pub mod scores;
+#[cfg(feature = "ss58")]
+pub mod ss58;
 
 use alloc::vec::Vec;
 
@@ -74,6 +76,17 @@ pub enum ProviderRole {
     Insurer,
     /// An analytics service such as the AI risk oracle.
     Analytics,
+}
+
+impl ProviderRole {
+    /// Every role, in declaration order.
+    pub const ALL: [ProviderRole; 5] = [
+        ProviderRole::Doctor,
+        ProviderRole::Lab,
+        ProviderRole::Pharmacy,
+        ProviderRole::Insurer,
+        ProviderRole::Analytics,
+    ];
 }
 
 /// Whether a registered provider may currently act.
@@ -400,6 +413,22 @@ pub enum DenialReason {
     NotRecordAuthor,
     /// The accessor's provider role may not do this (e.g. a score signer bound to a Doctor).
     RoleNotPermitted,
+}
+
+impl DenialReason {
+    /// Every reason, in declaration order.
+    pub const ALL: [DenialReason; 10] = [
+        DenialReason::PatientNotRegistered,
+        DenialReason::NoGrant,
+        DenialReason::GrantExpired,
+        DenialReason::OutOfScope,
+        DenialReason::ProviderNotRegistered,
+        DenialReason::ProviderSuspended,
+        DenialReason::RegistryUnavailable,
+        DenialReason::SuspendedSinceGrant,
+        DenialReason::NotRecordAuthor,
+        DenialReason::RoleNotPermitted,
+    ];
 }
 
 /// The outcome of an access decision. A denial is a successful, audited outcome, not a revert.
