@@ -85,14 +85,13 @@ pub fn parse_account(text: &str) -> Result<AccountId> {
             .ok_or_else(|| anyhow!("'{text}' is not a 32-byte hex account id"))?;
         return Ok(AccountId::from(bytes));
     }
-    let account: AccountId32 =
-        text.parse().map_err(|err| anyhow!("'{text}' is not an SS58 address ({err})"))?;
-    Ok(to_account(&account))
+    ehr_types::ss58::decode(text).map_err(|err| anyhow!("{err}"))
 }
 
-/// The SS58 form (generic substrate prefix 42) of an account id.
+/// The SS58 form (generic substrate prefix 42) of an account id (`ehr_types::ss58`, the one
+/// encoder every off-chain part uses).
 pub fn ss58(account: &AccountId) -> String {
-    to_account32(*account).to_string()
+    ehr_types::ss58::encode(account)
 }
 
 /// A deployed contract: its name, address and the selectors of its messages (from metadata).
@@ -785,5 +784,22 @@ impl Node {
             ],
         );
         self.sign_and_watch(&payload, signer, "Balances::transfer_keep_alive").await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ss58_is_subxts_and_parses_back() {
+        for seed in [0u8, 1, 42, 255] {
+            let account = AccountId::from([seed; 32]);
+            let address = ss58(&account);
+            assert_eq!(address, to_account32(account).to_string());
+            assert_eq!(parse_account(&address).unwrap(), account);
+        }
+        let err = parse_account("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQZ").unwrap_err();
+        assert!(err.to_string().contains("checksum"), "{err}");
     }
 }
