@@ -3,7 +3,10 @@
 #
 # Skips everything when the binary is already on PATH at the right version. Otherwise unpacks
 # the project lead's build of the same crate and version from ../shared/bin beside the checkout
-# when it is there (seconds), else installs the Debian build packages it needs and builds it with
+# when it is there (seconds); else downloads the official release binary (GitHub release v0.42.0,
+# substrate-contracts-node-linux.tar.gz) and uses it only if its SHA-256 is the pinned one and it
+# runs and reports the version (seconds to a minute); else installs the Debian build packages it
+# needs and builds it with
 # Rust 1.95 (never the project's 1.86 pin, whose std is too old for the node, and never 1.96+,
 # with which the runtime wasm fails to link) at opt-level 1: about 45 minutes on 2 cores.
 set -euo pipefail
@@ -40,6 +43,32 @@ if [ -f "$prebuilt" ] && command -v xz >/dev/null 2>&1; then
     echo "install-node: $prebuilt is not substrate-contracts-node $NODE_VERSION; building it"
 fi
 
+# The official release binary, pinned by the SHA-256 of its archive (x86_64 Linux only).
+RELEASE_URL="https://github.com/paritytech/substrate-contracts-node/releases/download/v$NODE_VERSION/substrate-contracts-node-linux.tar.gz"
+RELEASE_SHA256=a631b4e83dd05e4beaccbd770be709ac41914183d443116c2e4d244161590265
+if [ "$(uname -sm)" = "Linux x86_64" ] && command -v curl >/dev/null 2>&1 && command -v sha256sum >/dev/null 2>&1; then
+    download=$(mktemp -d)
+    if curl -fsSL --retry 2 --connect-timeout 20 --max-time 600 -o "$download/node.tar.gz" "$RELEASE_URL" 2>/dev/null; then
+        if echo "$RELEASE_SHA256  $download/node.tar.gz" | sha256sum -c --status; then
+            tar -xzf "$download/node.tar.gz" -C "$download"
+            binary=$(find "$download" -type f -name substrate-contracts-node | head -n 1)
+            if [ -n "$binary" ] && chmod +x "$binary" &&
+                "$binary" --version 2>/dev/null | grep -q "substrate-contracts-node $NODE_VERSION"; then
+                mkdir -p "$HOME/.cargo/bin"
+                mv "$binary" "$HOME/.cargo/bin/substrate-contracts-node"
+                rm -rf "$download"
+                echo "install-node: $(substrate-contracts-node --version) from the official release (sha256 $RELEASE_SHA256)"
+                exit 0
+            fi
+            echo "install-node: the official release binary does not run here; building it"
+        else
+            echo "install-node: the downloaded release archive's SHA-256 is not the pinned one; not using it"
+        fi
+    else
+        echo "install-node: the official release binary could not be downloaded; building it"
+    fi
+    rm -rf "$download"
+fi
 echo "install-node: building substrate-contracts-node $NODE_VERSION with Rust $NODE_TOOLCHAIN (about an hour the first time)"
 
 if command -v apt-get >/dev/null 2>&1; then
