@@ -7,6 +7,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use ai_oracle::audit_export::export;
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use ehr_audit::{
@@ -14,10 +15,26 @@ use ehr_audit::{
     sim::{self, SimConfig},
     DetectorConfig,
 };
+use ehr_client::{args::ChainArgs, deploy::Deployment, Node};
 
 /// Audit analytics over the access trail (the JSON Lines export format of `ehr-audit`).
 #[derive(Subcommand)]
 pub enum AuditCommand {
+    /// Export the records contract's access decisions from a node as JSON Lines, one decision
+    /// a line, oldest first.
+    Export {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// First block to read.
+        #[arg(long, default_value_t = 0)]
+        from: u32,
+        /// Last block to read (default: the best block).
+        #[arg(long)]
+        to: Option<u32>,
+        /// Where to write (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Score every accessor of an exported trail (JSON Lines, one access decision a line):
     /// score in [0, 1], flagged or not, and the reasons against its role's peers.
     Detect {
@@ -66,6 +83,32 @@ pub enum AuditCommand {
 /// Runs an `audit` subcommand.
 pub fn run(command: AuditCommand) -> Result<()> {
     match command {
+        AuditCommand::Export { chain, from, to, out } => {
+            crate::runtime()?.block_on(async {
+                let node = Node::connect(&chain.node).await?;
+                let deployment = Deployment::load(&chain.deployment)?;
+                let records = deployment.contract(&chain.artifacts, "patient_records")?;
+                let registry = deployment.contract(&chain.artifacts, "provider_registry")?;
+                let exported = match &out {
+                    Some(path) => {
+                        let file =
+                            File::create(path).with_context(|| format!("creating {}", path.display()))?;
+                        let mut writer = BufWriter::new(file);
+                        let exported = export(&node, &records, &registry, from, to, &mut writer).await?;
+                        writer.flush()?;
+                        exported
+                    }
+                    None => {
+                        export(&node, &records, &registry, from, to, &mut std::io::stdout().lock()).await?
+                    }
+                };
+                eprintln!(
+                    "exported {} access decisions of blocks {from}..={} ({} blocks)",
+                    exported.lines, exported.to, exported.blocks
+                );
+                Ok::<(), anyhow::Error>(())
+            })?;
+        }
         AuditCommand::Detect { file, json, threshold, window_days } => {
             let lines = read_trail(&file)?;
             let mut config =

@@ -8,9 +8,12 @@
 //! - [`fhir`]: FHIR R4 extraction of the model inputs, with provenance.
 //! - [`framingham`]: Framingham 2008 general CVD risk.
 //! - `node` (feature `node`): reading records through the vault, posting to a real chain over
-//!   RPC, and the operator's `run` mode; `queue`: its persisted work queue.
+//!   RPC, and the operator's `run` mode; `queue`: its persisted work queue; `audit_export`:
+//!   the node's access decisions as the audit trail's JSON Lines.
 
 pub mod attest;
+#[cfg(feature = "node")]
+pub mod audit_export;
 pub mod fhir;
 pub mod framingham;
 #[cfg(feature = "node")]

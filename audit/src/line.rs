@@ -7,7 +7,8 @@
 //! - `block` (u32) and `time_ms` (u64, the block's timestamp);
 //! - `patient` and `accessor` (SS58 addresses);
 //! - `role`: the accessor's provider role (`ProviderRole` variant name: `Doctor`, `Lab`,
-//!   `Pharmacy`, `Insurer`, `Analytics`, …) or `Patient` for the patient's own access;
+//!   `Pharmacy`, `Insurer`, `Analytics`, …), `Patient` for the patient's own access, or
+//!   `Unregistered` for an account the registry does not know;
 //! - `category` (`RecordCategory` variant name), `mode` (`Read` | `Write`);
 //! - `decision` (`Granted` | `Denied`) and `reason` (a `DenialReason` variant name when denied,
 //!   else null);
@@ -83,6 +84,8 @@ pub struct AuditLine {
 
 /// The role name of a patient's access to its own chart.
 pub const PATIENT_ROLE: &str = "Patient";
+/// The role name of an accessor the provider registry does not know (its requests are denied).
+pub const UNREGISTERED_ROLE: &str = "Unregistered";
 
 /// A line that is not an access decision of this format.
 #[derive(Debug, thiserror::Error)]
@@ -111,8 +114,12 @@ impl AuditLine {
     /// A message naming the bad field.
     pub fn check(&self) -> Result<(), String> {
         let roles: Vec<String> = ProviderRole::ALL.iter().map(|r| format!("{r:?}")).collect();
-        if self.role != PATIENT_ROLE && !roles.contains(&self.role) {
-            return Err(format!("role '{}' is none of {} or {PATIENT_ROLE}", self.role, roles.join(", ")));
+        if self.role != PATIENT_ROLE && self.role != UNREGISTERED_ROLE && !roles.contains(&self.role) {
+            return Err(format!(
+                "role '{}' is none of {}, {PATIENT_ROLE} or {UNREGISTERED_ROLE}",
+                self.role,
+                roles.join(", ")
+            ));
         }
         if !RecordCategory::ALL.iter().any(|c| format!("{c:?}") == self.category) {
             return Err(format!("category '{}' is not a RecordCategory", self.category));

@@ -348,6 +348,21 @@ impl Node {
         Ok(hash.map(|h| h.0))
     }
 
+    /// The timestamp (ms since the Unix epoch) of block `hash` (`Timestamp::Now` there).
+    pub async fn timestamp_at(&self, hash: [u8; 32]) -> Result<u64> {
+        let query = subxt::dynamic::storage("Timestamp", "Now", Vec::<subxt::dynamic::Value>::new());
+        let value = self
+            .client
+            .storage()
+            .at(subxt::utils::H256(hash))
+            .fetch(&query)
+            .await
+            .with_context(|| format!("reading the timestamp of block 0x{}", hex::encode(hash)))?
+            .ok_or_else(|| anyhow!("block 0x{} has no timestamp", hex::encode(hash)))?;
+        let now = value.to_value()?.as_u128().ok_or_else(|| anyhow!("unexpected Timestamp::Now layout"))?;
+        u64::try_from(now).context("Timestamp::Now beyond u64")
+    }
+
     /// The contract events emitted in block `hash`, in order.
     pub async fn contract_events_at(&self, hash: [u8; 32]) -> Result<Vec<RawEvent>> {
         let events = self

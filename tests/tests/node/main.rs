@@ -6,6 +6,7 @@
 //! a doctor, Dave a second doctor, Eve the oracle's account. The oracle itself runs as the
 //! `ai-oracle` binary (built by `cargo build -p ai-oracle`, which `scripts/test.sh` does first).
 
+mod audit;
 mod cli;
 mod oracle;
 mod roles;
