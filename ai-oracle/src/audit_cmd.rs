@@ -15,7 +15,11 @@ use ehr_audit::{
     sim::{self, SimConfig},
     DetectorConfig,
 };
-use ehr_client::{args::ChainArgs, deploy::Deployment, Node};
+use ehr_client::{
+    args::{BlockRange, ChainArgs},
+    deploy::Deployment,
+    Node,
+};
 
 /// Audit analytics over the access trail (the JSON Lines export format of `ehr-audit`).
 #[derive(Subcommand)]
@@ -25,12 +29,8 @@ pub enum AuditCommand {
     Export {
         #[command(flatten)]
         chain: ChainArgs,
-        /// First block to read.
-        #[arg(long, default_value_t = 0)]
-        from: u32,
-        /// Last block to read (default: the best block).
-        #[arg(long)]
-        to: Option<u32>,
+        #[command(flatten)]
+        blocks: BlockRange,
         /// Where to write (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -83,7 +83,7 @@ pub enum AuditCommand {
 /// Runs an `audit` subcommand.
 pub fn run(command: AuditCommand) -> Result<()> {
     match command {
-        AuditCommand::Export { chain, from, to, out } => {
+        AuditCommand::Export { chain, blocks: BlockRange { from, to }, out } => {
             crate::runtime()?.block_on(async {
                 let node = Node::connect(&chain.node).await?;
                 let deployment = Deployment::load(&chain.deployment)?;

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use ehr_cli::{describe_entry, identity, parse_category, parse_role, Endpoints, Session};
-use ehr_client::{args::ChainArgs, parse_account, ss58, Keypair};
+use ehr_client::{
+    args::{BlockRange, ChainArgs},
+    parse_account, ss58, Keypair,
+};
 use ehr_types::{CategorySet, ProviderRole, RecordCategory, RecordId, Scope};
 
 /// The patient's and the providers' command line: keys in private files, records sealed on
@@ -73,12 +76,8 @@ enum AdminCommand {
     PurgeLegacyScores {
         #[command(flatten)]
         connection: Connection,
-        /// First block to read (e.g. the deployment's block).
-        #[arg(long, default_value_t = 0)]
-        from: u32,
-        /// Last block to read (default: the best block).
-        #[arg(long)]
-        to: Option<u32>,
+        #[command(flatten)]
+        blocks: BlockRange,
     },
 }
 
@@ -190,12 +189,8 @@ enum PatientCommand {
     Audit {
         #[command(flatten)]
         connection: Connection,
-        /// First block to read.
-        #[arg(long, default_value_t = 0)]
-        from: u32,
-        /// Last block to read (default: the best block).
-        #[arg(long)]
-        to: Option<u32>,
+        #[command(flatten)]
+        blocks: BlockRange,
     },
 }
 
@@ -378,7 +373,7 @@ async fn run(command: Command) -> Result<()> {
                 let patient = s.account;
                 print_score(&s.read_score(&patient, &model_hash(&model)?, &keys).await?);
             }
-            PatientCommand::Audit { connection, from, to } => {
+            PatientCommand::Audit { connection, blocks: BlockRange { from, to } } => {
                 let s = connection.session().await?;
                 for entry in s.audit_trail(&s.account, from, to).await? {
                     println!("{}", describe_entry(&entry));
@@ -426,7 +421,7 @@ async fn run(command: Command) -> Result<()> {
                 connection.session().await?.set_provider_suspended(&provider, false).await?;
                 println!("reinstated {}", ss58(&provider));
             }
-            AdminCommand::PurgeLegacyScores { connection, from, to } => {
+            AdminCommand::PurgeLegacyScores { connection, blocks: BlockRange { from, to } } => {
                 let (found, deleted) = connection.session().await?.purge_legacy_scores(from, to).await?;
                 println!("{found} legacy score keys found, {deleted} clear-text scores deleted");
             }

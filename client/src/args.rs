@@ -16,3 +16,14 @@ pub struct ChainArgs {
     #[arg(long, env = "EHR_ARTIFACTS_DIR", default_value = "target/contracts")]
     pub artifacts: PathBuf,
 }
+
+/// A range of blocks to read events from.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct BlockRange {
+    /// First block to read (e.g. the deployment's block).
+    #[arg(long, default_value_t = 0)]
+    pub from: u32,
+    /// Last block to read (default: the best block).
+    #[arg(long)]
+    pub to: Option<u32>,
+}
