@@ -50,8 +50,10 @@ if [ "$(uname -sm)" = "Linux x86_64" ] && command -v curl >/dev/null 2>&1 && com
     download=$(mktemp -d)
     if curl -fsSL --retry 2 --connect-timeout 20 --max-time 600 -o "$download/node.tar.gz" "$RELEASE_URL" 2>/dev/null; then
         if echo "$RELEASE_SHA256  $download/node.tar.gz" | sha256sum -c --status; then
-            tar -xzf "$download/node.tar.gz" -C "$download"
-            binary=$(find "$download" -type f -name substrate-contracts-node | head -n 1)
+            binary=""
+            if tar -xzf "$download/node.tar.gz" -C "$download"; then
+                binary=$(find "$download" -type f -name substrate-contracts-node -print -quit)
+            fi
             if [ -n "$binary" ] && chmod +x "$binary" &&
                 "$binary" --version 2>/dev/null | grep -q "substrate-contracts-node $NODE_VERSION"; then
                 mkdir -p "$HOME/.cargo/bin"

@@ -46,7 +46,7 @@ pub enum AuditCommand {
         /// Flag accessors scoring at least this (default: tuned by `scripts/bench-audit.sh`).
         #[arg(long)]
         threshold: Option<f64>,
-        /// Window length in days.
+        /// Window length in days (1–3650).
         #[arg(long, default_value_t = 7)]
         window_days: u64,
     },
@@ -62,7 +62,7 @@ pub enum AuditCommand {
         /// Seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Patients.
+        /// Patients (at least 10).
         #[arg(long, default_value_t = 2_000)]
         patients: usize,
         /// Departments (2–12).
@@ -111,8 +111,8 @@ pub fn run(command: AuditCommand) -> Result<()> {
         }
         AuditCommand::Detect { file, json, threshold, window_days } => {
             let lines = read_trail(&file)?;
-            let mut config =
-                DetectorConfig { window_ms: window_days.max(1) * 24 * 3_600_000, ..Default::default() };
+            let window_ms = window_days.clamp(1, 3_650).saturating_mul(24 * 3_600_000);
+            let mut config = DetectorConfig { window_ms, ..Default::default() };
             if let Some(threshold) = threshold {
                 config.threshold = threshold;
             }

@@ -24,7 +24,8 @@ pub struct Exported {
 /// has it now (`Patient` for a patient's own access).
 ///
 /// # Errors
-/// The node could not be read, or `out` not written.
+/// The node could not be read, an event of the records contract does not decode, or `out`
+/// could not be written.
 pub async fn export(
     node: &Node,
     records: &ContractRef,
@@ -44,7 +45,14 @@ pub async fn export(
         let events = node.contract_events_at(hash).await?;
         let mut time_ms = None;
         for raw in events.iter().filter(|raw| raw.contract == records.address) {
-            let Ok(Some(EhrEvent::AccessRequested(event))) = EhrEvent::decode(raw) else { continue };
+            // An event of ours that does not decode is an error, not a gap in the export.
+            let event = match EhrEvent::decode(raw) {
+                Ok(Some(EhrEvent::AccessRequested(event))) => event,
+                Ok(_) => continue,
+                Err(err) => {
+                    anyhow::bail!("block {number}: an event of the records contract does not decode: {err:?}")
+                }
+            };
             let time_ms = match time_ms {
                 Some(time) => time,
                 None => *time_ms.insert(node.timestamp_at(hash).await?),

@@ -65,7 +65,7 @@ impl AttackKind {
 pub struct SimConfig {
     /// Seed of everything random.
     pub seed: u64,
-    /// Patients.
+    /// Patients (at least 10).
     pub patients: usize,
     /// Departments (at most 12; the first is the emergency department).
     pub departments: usize,
@@ -271,6 +271,7 @@ impl Gen {
 /// Generates the trail of `config`'s hospital.
 pub fn generate(config: &SimConfig) -> Traffic {
     let departments = config.departments.clamp(2, DEPARTMENTS.len());
+    let patients = config.patients.max(10);
     let days = config.days.max(28);
     let mut g = Gen {
         rng: ChaCha8Rng::seed_from_u64(config.seed),
@@ -300,7 +301,7 @@ pub fn generate(config: &SimConfig) -> Traffic {
     let oracle = g.add_accessor("oracle", "Analytics", None, 0.0);
 
     // Patients and their episodes.
-    for i in 0..config.patients {
+    for i in 0..patients {
         let patient = Patient {
             address: address(config.seed, &format!("patient/{i}")),
             hospital_wide: g.rng.gen_bool(0.3),
@@ -313,7 +314,7 @@ pub fn generate(config: &SimConfig) -> Traffic {
     let partners: Vec<usize> =
         (0..departments).map(|d| (d + g.rng.gen_range(1..departments)) % departments).collect();
     let mut episodes: Vec<Episode> = Vec::new();
-    for p in 0..config.patients {
+    for p in 0..patients {
         let count = g.poisson(f64::from(days) / 60.0);
         for _ in 0..count {
             let department = if g.rng.gen_bool(0.25) { 0 } else { g.rng.gen_range(1..departments) };
@@ -346,7 +347,7 @@ pub fn generate(config: &SimConfig) -> Traffic {
         }
     }
     // Which departments treated which patient (the snoopers' targets are outside them).
-    let mut treated_in: Vec<Vec<usize>> = vec![Vec::new(); config.patients];
+    let mut treated_in: Vec<Vec<usize>> = vec![Vec::new(); patients];
     for e in &episodes {
         treated_in[e.patient].push(e.department);
     }
@@ -360,7 +361,7 @@ pub fn generate(config: &SimConfig) -> Traffic {
             for week in 0..days / 7 {
                 if g.rng.gen_bool(0.15) {
                     let day = week * 7 + g.rng.gen_range(0..7);
-                    let patient = g.rng.gen_range(0..config.patients);
+                    let patient = g.rng.gen_range(0..patients);
                     let t = g.in_shift(doctor, day);
                     g.emit(t, patient, doctor, "Summary", Mode::Read, Some("NoGrant"), None);
                 }
@@ -373,7 +374,7 @@ pub fn generate(config: &SimConfig) -> Traffic {
         g.accessors.iter().map(|a| (a.address.clone(), None)).collect();
     let mut candidates: Vec<usize> = doctors.iter().flatten().copied().collect();
     candidates.shuffle(&mut g.rng);
-    let hospital_wide: Vec<usize> = (0..config.patients).filter(|&p| g.patients[p].hospital_wide).collect();
+    let hospital_wide: Vec<usize> = (0..patients).filter(|&p| g.patients[p].hospital_wide).collect();
     let half = days / 2;
     for kind in AttackKind::ALL {
         for n in 0..config.attackers_per_kind {

@@ -161,7 +161,24 @@ impl Session {
         record.map_err(|e| anyhow!("record {id} of {}: {e:?}", ss58(patient)))
     }
 
-    /// Every record of `patient`, page by page.
+    /// The report record of `patient`'s latest score of each model the oracle ships (report
+    /// records are not in the chart's pages), as far as this account may read them.
+    pub async fn latest_reports_of(&self, patient: &AccountId) -> Result<Vec<Record>> {
+        let mut reports = Vec::new();
+        for model in ai_oracle::models() {
+            let stored: Result<Option<StoredScore>, ScoreError> = self
+                .node
+                .dry_run(&self.scores, &self.account, "latest_score", &(*patient, model.model_hash()))
+                .await?
+                .value;
+            if let Ok(Some(stored)) = stored {
+                reports.push(self.record(patient, stored.report_record).await?);
+            }
+        }
+        Ok(reports)
+    }
+
+    /// Every record of `patient`'s chart, page by page.
     pub async fn records_of(&self, patient: &AccountId) -> Result<Vec<Record>> {
         let mut all = Vec::new();
         let mut from = 0;
@@ -390,7 +407,11 @@ impl Session {
             );
         };
         let mut shared = 0;
-        for record in self.records_of(&self.account).await? {
+        // The chart's records, and the latest risk report of each model (reports are not in
+        // the chart's pages; earlier reports stay with the readers they were sealed for).
+        let mut records = self.records_of(&self.account).await?;
+        records.extend(self.latest_reports_of(&self.account).await?);
+        for record in records {
             if record.is_erased() || !scope.read.contains(record.category) {
                 continue;
             }

@@ -239,6 +239,19 @@ async fn oracle_posts_through_the_vault_and_refuses_tampered_envelopes_and_repla
         .await
         .unwrap_err();
     assert!(format!("{refused:#}").contains("denied: OutOfScope"), "{refused:#}");
+    // Once the patient lets it read risk reports, the grant shares the latest report with it.
+    let shared = p
+        .grant(
+            &id(&c.other_doctor),
+            Scope::read(&[RecordCategory::Summary, RecordCategory::RiskAssessment]),
+            None,
+            &patient_keys,
+        )
+        .await
+        .unwrap();
+    assert_eq!(shared, 2, "the summary and the report");
+    let by_other = other_doctor.read_score(&patient, &model_hash, &other_doctor_keys).await.unwrap();
+    assert_eq!(by_other.report.result, checked.report.result);
 
     // No storage item, event or call argument on chain holds the risk or the band.
     no_score_on_chain(&s, start, checked.report.result).await;
