@@ -17,6 +17,14 @@
 //!   [`AccessRequested`], granted or denied; a denial is an `Ok` outcome, so the event survives.
 //!   A provider's `add_record` is decided and audited before its input is checked, and never
 //!   reverts after that: invalid input is `Ok(Rejected(error))` with the audit event kept.
+//! - **Tamper-evident trail.** Each patient's audited decisions form a SHA-256 hash chain
+//!   (`ehr_types::audit`): every `AccessRequested` carries its sequence number and the previous
+//!   link's hash, and `audit_head` holds the latest, so that an exported trail can be proven
+//!   complete and unaltered.
+//! - **Emergency access (break-glass).** An active Doctor may open read access to a patient who
+//!   gave it no grant, with an HL7 purpose of use, for at most the governance's `max_blocks`;
+//!   it is never extended, every read under it is audited with `emergency = true`, and an
+//!   Auditor must review each case by its deadline, or anyone may raise it as overdue.
 //! - **Erasure.** The patient may erase a record (`erase_record`): it becomes a tombstone with
 //!   no locator, `RecordErased` tells the vault to destroy the envelope and its keys
 //!   (crypto-shredding), and an erased record is never an oracle input again.
@@ -40,10 +48,16 @@ mod patient_records {
             upgrade, ConsentCheck, MigrationStatus, ProviderDirectory, ReportAnchor, UpgradeError,
             UpgradeState, Upgradeable,
         },
+        audit::{AuditEntry, AuditHead},
         check_locator,
+        emergency::{
+            EmergencyCase, EmergencyId, EmergencyOutcome, EmergencyPolicy, EmergencyPurpose, EmergencyReview,
+            ReviewReason, ReviewVerdict, MAX_OVERDUE_STEP,
+        },
         events::{
-            AccessGranted, AccessRequested, AccessRevoked, EncryptionKeySet, PatientRegistered,
-            ProfileCommitmentSet, RecordAdded, RecordErased, ScoreContractSet,
+            AccessGranted, AccessRequested, AccessRevoked, EmergencyClosed, EmergencyDenied, EmergencyOpened,
+            EmergencyPolicySet, EmergencyReviewOverdue, EmergencyReviewed, EncryptionKeySet,
+            PatientRegistered, ProfileCommitmentSet, RecordAdded, RecordErased, ScoreContractSet,
         },
         scores::{InputCheck, MAX_BATCH},
         AccessDecision, AccessMode, AddRecordOutcome, CategorySet, ContentHash, DenialReason, EncryptionKey,
@@ -57,8 +71,9 @@ mod patient_records {
         storage::{Lazy, Mapping},
     };
 
-    /// Version of this code's storage layout (1: the first release).
-    pub const STORAGE_VERSION: u16 = 2;
+    /// Version of this code's storage layout (1: the first release; 3: audit chain and
+    /// emergency access).
+    pub const STORAGE_VERSION: u16 = 3;
 
     /// What the registry said about an accessor: `Err(())` when it could not be asked.
     type ProviderLookup = core::result::Result<Option<ProviderInfo>, ()>;
@@ -130,6 +145,18 @@ mod patient_records {
         score_contract: Lazy<AccountId>,
         /// Number of report records anchored: the next one's id is `FIRST_REPORT_ID` plus it.
         report_count: Lazy<u32>,
+        /// Each patient's audit chain head (storage version 3).
+        audit_heads: Mapping<AccountId, AuditHead>,
+        /// The emergency-access policy, once the governance set one (else the default).
+        emergency_policy: Lazy<EmergencyPolicy>,
+        /// Emergency cases by id.
+        emergencies: Mapping<EmergencyId, EmergencyCase>,
+        /// The latest emergency case of (patient, clinician).
+        latest_emergency: Mapping<(AccountId, AccountId), EmergencyId>,
+        /// Number of emergency cases opened: the next one's id.
+        emergency_count: Lazy<EmergencyId>,
+        /// The first case `raise_overdue` has not yet passed.
+        overdue_cursor: Lazy<EmergencyId>,
     }
 
     impl PatientRecords {
@@ -151,6 +178,12 @@ mod patient_records {
                 encryption_keys: Mapping::default(),
                 score_contract: Lazy::new(),
                 report_count: Lazy::new(),
+                audit_heads: Mapping::default(),
+                emergency_policy: Lazy::new(),
+                emergencies: Mapping::default(),
+                latest_emergency: Mapping::default(),
+                emergency_count: Lazy::new(),
+                overdue_cursor: Lazy::new(),
             }
         }
 
@@ -306,12 +339,12 @@ mod patient_records {
                 self.patients.insert(patient, &entry);
                 return Ok(added);
             }
-            let mut decision = self.decide(patient, author, category, AccessMode::Write);
+            let (mut decision, emergency) = self.decide(patient, author, category, AccessMode::Write);
             let old = supersedes.and_then(|id| self.records.get((patient, id)));
             if decision.is_granted() && old.as_ref().is_some_and(|old| old.author != author) {
                 decision = AccessDecision::Denied(DenialReason::NotRecordAuthor);
             }
-            self.audit(patient, author, category, AccessMode::Write, decision);
+            self.audit(patient, author, category, AccessMode::Write, decision, emergency);
             if let AccessDecision::Denied(reason) = decision {
                 return Ok(AddRecordOutcome::Denied(reason));
             }
@@ -330,9 +363,11 @@ mod patient_records {
         }
 
         /// Audited read-access decision: may the caller read `patient`'s records of
-        /// `category`? Always emits `AccessRequested` with the decision; a denial is
-        /// `Ok(Denied(reason))`, never a revert. Storage gateways release the encrypted
-        /// documents on a granted decision.
+        /// `category`? Always emits `AccessRequested` with the decision, as the next link of
+        /// the patient's audit chain; a denial is `Ok(Denied(reason))`, never a revert. A
+        /// Doctor without a usable grant but with an open emergency access to the patient is
+        /// granted, with `emergency = true` in the event. Storage gateways release the
+        /// encrypted documents on a granted decision.
         ///
         /// # Errors
         /// None: every outcome, denials included, is `Ok`.
@@ -343,9 +378,267 @@ mod patient_records {
             category: RecordCategory,
         ) -> Result<AccessDecision> {
             let accessor = self.env().caller();
-            let decision = self.decide(patient, accessor, category, AccessMode::Read);
-            self.audit(patient, accessor, category, AccessMode::Read, decision);
+            let (decision, emergency) = self.decide(patient, accessor, category, AccessMode::Read);
+            self.audit(patient, accessor, category, AccessMode::Read, decision, emergency);
             Ok(decision)
+        }
+
+        /// The head of `patient`'s audit chain: the latest audited decision's sequence number
+        /// and hash (`{0, zeros}` before the first). A verifier holding the patient's
+        /// `AccessRequested` events checks that its last link hashes to this.
+        #[ink(message)]
+        pub fn audit_head(&self, patient: AccountId) -> AuditHead {
+            self.audit_heads.get(patient).unwrap_or_default()
+        }
+
+        // ---- emergency access -----------------------------------------------------------
+
+        /// Opens emergency ("break-glass") read access for the caller, an active Doctor, to
+        /// `patient`'s records of every category, for `blocks` blocks (at most the policy's
+        /// `max_blocks`), with the HL7 purpose of use `purpose`. It grants reads through
+        /// `request_access` (audited with `emergency = true`) and the read queries while it is
+        /// open, and only where the Doctor holds no usable grant; it never writes. It is never
+        /// extended: while it is open, opening again is refused. An Auditor must review it by
+        /// `review_due` (its end plus the policy's `review_blocks`). Emits `EmergencyOpened`.
+        ///
+        /// A refusal for who the caller or the patient is, is `Ok(Denied(reason))` with an
+        /// `EmergencyDenied` event (audited, not reverted): `PatientNotRegistered`,
+        /// `ProviderNotRegistered`, `ProviderSuspended`, `RoleNotPermitted` (not a Doctor),
+        /// `RegistryUnavailable`.
+        ///
+        /// # Errors
+        /// `EmergencyDurationInvalid` (0 blocks, or more than the policy's `max_blocks`);
+        /// `EmergencyAlreadyOpen`; `Overflow`.
+        #[ink(message)]
+        pub fn open_emergency(
+            &mut self,
+            patient: AccountId,
+            purpose: EmergencyPurpose,
+            blocks: BlockNumber,
+        ) -> Result<EmergencyOutcome> {
+            let clinician = self.env().caller();
+            let policy = self.emergency_policy();
+            if blocks == 0 || blocks > policy.max_blocks {
+                return Err(RecordsError::EmergencyDurationInvalid);
+            }
+            let denial = if self.patients.contains(patient) {
+                match self.provider_info(clinician) {
+                    Err(()) => Some(DenialReason::RegistryUnavailable),
+                    Ok(None) => Some(DenialReason::ProviderNotRegistered),
+                    Ok(Some(info)) if !info.is_active() => Some(DenialReason::ProviderSuspended),
+                    Ok(Some(info)) if info.role != ProviderRole::Doctor => {
+                        Some(DenialReason::RoleNotPermitted)
+                    }
+                    Ok(Some(_)) => None,
+                }
+            } else {
+                Some(DenialReason::PatientNotRegistered)
+            };
+            if let Some(reason) = denial {
+                self.env().emit_event(EmergencyDenied { patient, clinician, reason });
+                return Ok(EmergencyOutcome::Denied(reason));
+            }
+            let now = self.env().block_number();
+            if self.open_case(patient, clinician, now).is_some() {
+                return Err(RecordsError::EmergencyAlreadyOpen);
+            }
+            let id = self.emergency_count.get().unwrap_or(0);
+            let next = id.checked_add(1).ok_or(RecordsError::Overflow)?;
+            let expires_at = now.checked_add(blocks).ok_or(RecordsError::Overflow)?;
+            let review_due = expires_at.checked_add(policy.review_blocks).ok_or(RecordsError::Overflow)?;
+            let case = EmergencyCase {
+                patient,
+                clinician,
+                purpose,
+                opened_at: now,
+                expires_at,
+                review_due,
+                review: None,
+                overdue_raised: false,
+            };
+            self.emergencies.insert(id, &case);
+            self.latest_emergency.insert((patient, clinician), &id);
+            self.emergency_count.set(&next);
+            self.env().emit_event(EmergencyOpened {
+                case: id,
+                patient,
+                clinician,
+                purpose,
+                expires_at,
+                review_due,
+            });
+            Ok(EmergencyOutcome::Opened(id))
+        }
+
+        /// Closes the caller's open emergency case `case` now, before it expires; its review
+        /// deadline stays. Emits `EmergencyClosed`.
+        ///
+        /// # Errors
+        /// `EmergencyNotFound`; `NotEmergencyClinician`; `EmergencyNotOpen`.
+        #[ink(message)]
+        pub fn close_emergency(&mut self, case: EmergencyId) -> Result<()> {
+            let mut entry = self.emergencies.get(case).ok_or(RecordsError::EmergencyNotFound)?;
+            if entry.clinician != self.env().caller() {
+                return Err(RecordsError::NotEmergencyClinician);
+            }
+            let now = self.env().block_number();
+            if !entry.is_open(now) {
+                return Err(RecordsError::EmergencyNotOpen);
+            }
+            entry.expires_at = now;
+            self.emergencies.insert(case, &entry);
+            self.env().emit_event(EmergencyClosed { case, patient: entry.patient });
+            Ok(())
+        }
+
+        /// Reviews emergency case `case`: the caller, an active `Auditor`, accepts or flags it
+        /// with a reason code, once (also while it is still open, and after its deadline).
+        /// Emits `EmergencyReviewed`.
+        ///
+        /// # Errors
+        /// `EmergencyNotFound`; `NotAuditor` (not a registered Auditor); `ProviderSuspended`
+        /// (a suspended Auditor); `RegistryUnavailable`; `AlreadyReviewed`.
+        #[ink(message)]
+        pub fn review_emergency(
+            &mut self,
+            case: EmergencyId,
+            verdict: ReviewVerdict,
+            reason: ReviewReason,
+        ) -> Result<()> {
+            let mut entry = self.emergencies.get(case).ok_or(RecordsError::EmergencyNotFound)?;
+            let auditor = self.env().caller();
+            match self.provider_info(auditor) {
+                Err(()) => return Err(RecordsError::RegistryUnavailable),
+                Ok(Some(info)) if info.role == ProviderRole::Auditor => {
+                    if !info.is_active() {
+                        return Err(RecordsError::ProviderSuspended);
+                    }
+                }
+                Ok(_) => return Err(RecordsError::NotAuditor),
+            }
+            if entry.review.is_some() {
+                return Err(RecordsError::AlreadyReviewed);
+            }
+            let reviewed_at = self.env().block_number();
+            entry.review = Some(EmergencyReview { auditor, verdict, reason, reviewed_at });
+            self.emergencies.insert(case, &entry);
+            self.env().emit_event(EmergencyReviewed {
+                case,
+                patient: entry.patient,
+                auditor,
+                verdict,
+                reason,
+            });
+            Ok(())
+        }
+
+        /// Raises `EmergencyReviewOverdue` for the cases unreviewed past their deadline, in
+        /// case order from where the previous call stopped, looking at no more than `limit`
+        /// (1–32) cases; stops at the first case whose deadline has not come. Anyone may call
+        /// it (an institution's monitor, a patient). Returns how many it raised.
+        ///
+        /// # Errors
+        /// `InvalidStepLimit`.
+        #[ink(message)]
+        pub fn raise_overdue(&mut self, limit: u32) -> Result<u32> {
+            if limit == 0 || limit > MAX_OVERDUE_STEP {
+                return Err(RecordsError::InvalidStepLimit);
+            }
+            let now = self.env().block_number();
+            let count = self.emergency_count.get().unwrap_or(0);
+            let start = self.overdue_cursor.get().unwrap_or(0);
+            let mut cursor = start;
+            let mut raised = 0u32;
+            while cursor < count && cursor.saturating_sub(start) < limit {
+                let Some(mut case) = self.emergencies.get(cursor) else { break };
+                if case.review.is_none() {
+                    if now < case.review_due {
+                        break;
+                    }
+                    if !case.overdue_raised {
+                        case.overdue_raised = true;
+                        self.emergencies.insert(cursor, &case);
+                        self.env().emit_event(EmergencyReviewOverdue {
+                            case: cursor,
+                            patient: case.patient,
+                            clinician: case.clinician,
+                            review_due: case.review_due,
+                        });
+                        raised = raised.saturating_add(1);
+                    }
+                }
+                cursor = cursor.saturating_add(1);
+            }
+            if cursor != start {
+                self.overdue_cursor.set(&cursor);
+            }
+            Ok(raised)
+        }
+
+        /// Emergency case `case`, if it exists. Cases are public chain state.
+        #[ink(message)]
+        pub fn emergency(&self, case: EmergencyId) -> Option<EmergencyCase> {
+            self.emergencies.get(case)
+        }
+
+        /// One page of emergency cases from id `from`, at most `limit` (1–50) ids scanned;
+        /// with `unreviewed_only`, the unreviewed ones only (an Auditor's work list).
+        ///
+        /// # Errors
+        /// `InvalidPageLimit`.
+        #[ink(message)]
+        pub fn emergencies(
+            &self,
+            from: EmergencyId,
+            limit: u32,
+            unreviewed_only: bool,
+        ) -> Result<Page<(EmergencyId, EmergencyCase)>> {
+            if limit == 0 || limit > MAX_PAGE_LIMIT {
+                return Err(RecordsError::InvalidPageLimit);
+            }
+            let count = self.emergency_count.get().unwrap_or(0);
+            let end = from.saturating_add(limit).min(count);
+            let items = (from..end)
+                .filter_map(|id| self.emergencies.get(id).map(|case| (id, case)))
+                .filter(|(_, case)| !unreviewed_only || case.review.is_none())
+                .collect();
+            let next = (end < count).then_some(end);
+            Ok(Page { items, next })
+        }
+
+        /// Number of emergency cases opened so far (ids `0..count`).
+        #[ink(message)]
+        pub fn emergency_count(&self) -> EmergencyId {
+            self.emergency_count.get().unwrap_or(0)
+        }
+
+        /// `clinician`'s emergency case on `patient` that is open now, if any.
+        #[ink(message)]
+        pub fn open_emergency_of(&self, patient: AccountId, clinician: AccountId) -> Option<EmergencyId> {
+            self.open_case(patient, clinician, self.env().block_number()).map(|(id, _)| id)
+        }
+
+        /// The emergency-access policy in force.
+        #[ink(message)]
+        pub fn emergency_policy(&self) -> EmergencyPolicy {
+            self.emergency_policy.get().unwrap_or(EmergencyPolicy::DEFAULT)
+        }
+
+        /// Sets the emergency-access policy for cases opened from now on. The registry's admin
+        /// only. Emits `EmergencyPolicySet`.
+        ///
+        /// # Errors
+        /// `NoAccess` when the caller is not the registry's admin or the registry cannot be
+        /// asked; `InvalidEmergencyPolicy`.
+        #[ink(message)]
+        pub fn set_emergency_policy(&mut self, policy: EmergencyPolicy) -> Result<()> {
+            self.ensure_governance().map_err(|_| RecordsError::NoAccess)?;
+            if !policy.is_valid() {
+                return Err(RecordsError::InvalidEmergencyPolicy);
+            }
+            self.emergency_policy.set(&policy);
+            self.env().emit_event(EmergencyPolicySet { policy });
+            Ok(())
         }
 
         /// One page of `patient`'s records from id `from`, at most `limit` (1–50) ids scanned.
@@ -634,27 +927,42 @@ mod patient_records {
             AddRecordOutcome::Added(id)
         }
 
-        /// The access decision for `accessor` on `patient`'s `category` records in `mode`.
-        /// The registry is asked last, only when the grant itself allows the access.
+        /// The access decision for `accessor` on `patient`'s `category` records in `mode`,
+        /// and whether it was taken under the accessor's open emergency access. The registry
+        /// is asked last, only when the grant (or an open emergency case) allows the access.
         fn decide(
             &self,
             patient: AccountId,
             accessor: AccountId,
             category: RecordCategory,
             mode: AccessMode,
-        ) -> AccessDecision {
+        ) -> (AccessDecision, bool) {
             if !self.patients.contains(patient) {
-                return AccessDecision::Denied(DenialReason::PatientNotRegistered);
+                return (AccessDecision::Denied(DenialReason::PatientNotRegistered), false);
             }
             if accessor == patient {
-                return AccessDecision::Granted;
+                return (AccessDecision::Granted, false);
             }
-            let denial = match self.usable_grant(patient, accessor, category, mode, self.env().block_number())
-            {
-                Err(reason) => Some(reason),
-                Ok(grant) => provider_denial(&self.provider_info(accessor), &grant, None),
+            let now = self.env().block_number();
+            let (denial, emergency) = match self.usable_grant(patient, accessor, category, mode, now) {
+                Err(_) if mode == AccessMode::Read && self.open_case(patient, accessor, now).is_some() => {
+                    (emergency_denial(&self.provider_info(accessor)), true)
+                }
+                Err(reason) => (Some(reason), false),
+                Ok(grant) => (provider_denial(&self.provider_info(accessor), &grant, None), false),
             };
-            denial.map_or(AccessDecision::Granted, AccessDecision::Denied)
+            (denial.map_or(AccessDecision::Granted, AccessDecision::Denied), emergency)
+        }
+
+        /// `clinician`'s emergency case on `patient`, if it is open at block `now`.
+        fn open_case(
+            &self,
+            patient: AccountId,
+            clinician: AccountId,
+            now: BlockNumber,
+        ) -> Option<(EmergencyId, EmergencyCase)> {
+            let id = self.latest_emergency.get((patient, clinician))?;
+            self.emergencies.get(id).filter(|case| case.is_open(now)).map(|case| (id, case))
         }
 
         /// `accessor`'s grant from `patient` if it allows `mode` on `category` at block `now`,
@@ -682,21 +990,26 @@ mod patient_records {
             if caller == patient {
                 return Ok((entry, CategorySet::all()));
             }
-            let stored = self
-                .grants
-                .get((patient, caller))
-                .ok_or(RecordsError::AccessDenied(DenialReason::NoGrant))?;
-            if stored.grant.is_expired(self.env().block_number()) {
-                return Err(RecordsError::AccessDenied(DenialReason::GrantExpired));
+            let now = self.env().block_number();
+            let readable = match self.grants.get((patient, caller)) {
+                None => Err(DenialReason::NoGrant),
+                Some(stored) if stored.grant.is_expired(now) => Err(DenialReason::GrantExpired),
+                Some(stored) if stored.grant.scope.read.is_empty() => Err(DenialReason::OutOfScope),
+                Some(stored) => Ok(stored),
+            };
+            match readable {
+                Ok(stored) => match provider_denial(&self.provider_info(caller), &stored.grant, None) {
+                    Some(reason) => Err(RecordsError::AccessDenied(reason)),
+                    None => Ok((entry, stored.grant.scope.read)),
+                },
+                Err(_) if self.open_case(patient, caller, now).is_some() => {
+                    match emergency_denial(&self.provider_info(caller)) {
+                        Some(reason) => Err(RecordsError::AccessDenied(reason)),
+                        None => Ok((entry, CategorySet::all())),
+                    }
+                }
+                Err(reason) => Err(RecordsError::AccessDenied(reason)),
             }
-            let readable = stored.grant.scope.categories(AccessMode::Read);
-            if readable.is_empty() {
-                return Err(RecordsError::AccessDenied(DenialReason::OutOfScope));
-            }
-            if let Some(reason) = provider_denial(&self.provider_info(caller), &stored.grant, None) {
-                return Err(RecordsError::AccessDenied(reason));
-            }
-            Ok((entry, readable))
         }
 
         /// Asks the provider registry about `account` (typed cross-contract call; any failure
@@ -719,15 +1032,49 @@ mod patient_records {
             }
         }
 
+        /// Emits the decision as the next link of `patient`'s audit chain and moves the
+        /// chain's head (one read, one write). A decision on an account that is not a
+        /// registered patient is emitted with `seq` 0 and moves nothing.
         fn audit(
-            &self,
+            &mut self,
             patient: AccountId,
             accessor: AccountId,
             category: RecordCategory,
             mode: AccessMode,
             decision: AccessDecision,
+            emergency: bool,
         ) {
-            self.env().emit_event(AccessRequested { patient, accessor, category, mode, decision });
+            let chained = decision != AccessDecision::Denied(DenialReason::PatientNotRegistered);
+            let (seq, prev) = match chained.then(|| self.audit_heads.get(patient).unwrap_or_default()) {
+                // Sequence numbers are u64: no chart reaches 2^64 decisions.
+                Some(head) => (head.seq.saturating_add(1), head.hash),
+                None => (0, [0; 32]),
+            };
+            if chained {
+                let entry = AuditEntry {
+                    prev,
+                    seq,
+                    patient,
+                    accessor,
+                    category,
+                    mode,
+                    decision,
+                    emergency,
+                    block: self.env().block_number(),
+                };
+                // SHA-256 by the chain's host function (`ink::env::hash_encoded`).
+                self.audit_heads.insert(patient, &entry.head());
+            }
+            self.env().emit_event(AccessRequested {
+                patient,
+                accessor,
+                category,
+                mode,
+                decision,
+                emergency,
+                seq,
+                prev,
+            });
         }
     }
 
@@ -753,6 +1100,18 @@ mod patient_records {
         }
     }
 
+    /// Why an accessor with an open emergency case may not use it now, given what the registry
+    /// said: emergency access is for active Doctors only.
+    fn emergency_denial(info: &ProviderLookup) -> Option<DenialReason> {
+        match info {
+            Err(()) => Some(DenialReason::RegistryUnavailable),
+            Ok(None) => Some(DenialReason::ProviderNotRegistered),
+            Ok(Some(info)) if !info.is_active() => Some(DenialReason::ProviderSuspended),
+            Ok(Some(info)) if info.role != ProviderRole::Doctor => Some(DenialReason::RoleNotPermitted),
+            Ok(Some(_)) => None,
+        }
+    }
+
     /// Whether `scope` until `expires_at` grants no more than `old`.
     fn narrows(old: &Grant, scope: &Scope, expires_at: Option<BlockNumber>) -> bool {
         let subset = |new: CategorySet, old: CategorySet| new.0 & !old.0 == 0;
@@ -765,6 +1124,12 @@ mod patient_records {
     }
 
     impl ConsentCheck for PatientRecords {
+        /// The provider registry this contract asks (as `registry`).
+        #[ink(message)]
+        fn provider_registry(&self) -> AccountId {
+            self.registry
+        }
+
         /// The decision `request_access` would take for `accessor`, without recording it: a
         /// pre-check for storage gateways and contracts. Only `request_access` is an audited
         /// access. Grant state is public chain state; this answers anyone.
@@ -776,7 +1141,7 @@ mod patient_records {
             category: RecordCategory,
             mode: AccessMode,
         ) -> AccessDecision {
-            self.decide(patient, accessor, category, mode)
+            self.decide(patient, accessor, category, mode).0
         }
 
         /// For each `(patient, content_hash)`: is it an anchored record of the patient, not
@@ -948,6 +1313,8 @@ mod patient_records {
         }
 
         /// Migrates the stored data to this code's storage version (anyone; idempotent).
+        /// 2 → 3: nothing to rewrite (audit chains start empty, no emergency case exists, the
+        /// default emergency policy applies).
         /// First release → 2: nothing to rewrite (records and grants keep their layout, no
         /// patient has an encryption key yet; a
         /// first-release anchor decodes without its `superseded` flag, and the record is read

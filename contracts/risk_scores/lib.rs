@@ -26,6 +26,10 @@
 //!   `ScoreRefused` says why, so a refused attestation can never be landed later. A nonce may
 //!   step at most `MAX_NONCE_STEP` (2^48) above the last, so no attestation ends a signer.
 //! - The key's bound account must be an active `Analytics` provider when the batch lands.
+//! - **Audit alerts.** The oracle's signers also post the audit analytics' alerts
+//!   (`submit_alerts`: accessor, window, score bucket, reason codes; one signature per batch,
+//!   nonces of their own); an active `Auditor` of the provider registry acknowledges them
+//!   (`acknowledge_alert`).
 //! - The admin hands over in two steps (`propose_admin`, `accept_admin`) and schedules
 //!   time-locked upgrades (`Upgradeable`).
 
@@ -33,19 +37,22 @@
 mod risk_scores {
     use ed25519_dalek::{Signature as Ed25519Signature, VerifyingKey};
     use ehr_types::{
+        alerts::{AlertBatch, AlertId, StoredAlert, MAX_ALERTS},
         api::{
-            upgrade, ConsentCheck, MigrationStatus, ReportAnchor, UpgradeError, UpgradeState, Upgradeable,
+            upgrade, ConsentCheck, MigrationStatus, ProviderDirectory, ReportAnchor, UpgradeError,
+            UpgradeState, Upgradeable,
         },
         events::{
-            AcceptedScore, AdminTransferProposed, AdminTransferred, LegacyScoresPurged, ModelApproved,
-            ModelRetired, ScoreRefused, ScoresAccepted, SignerAdded, SignerRetired,
+            AcceptedScore, AdminTransferProposed, AdminTransferred, AlertAcknowledged, AlertRaised,
+            LegacyScoresPurged, ModelApproved, ModelRetired, ScoreRefused, ScoresAccepted, SignerAdded,
+            SignerRetired,
         },
         scores::{
             AttestationBatch, InputCheck, LegacyScore, Signature, SignerInfo, SignerKey, StoredScore,
             MAX_BATCH, MAX_CLOCK_SKEW_MS, MAX_NONCE_STEP, MAX_PURGE,
         },
-        AccessDecision, AccessMode, ContentHash, ProviderRole, RecordCategory, RecordId, RecordsError,
-        ScoreError,
+        AccessDecision, AccessMode, ContentHash, Page, ProviderRole, RecordCategory, RecordId, RecordsError,
+        ScoreError, MAX_PAGE_LIMIT,
     };
     use ink::{
         codegen::TraitCallBuilder,
@@ -57,8 +64,9 @@ mod risk_scores {
     /// Result of the risk-scores contract's messages.
     pub type Result<T> = core::result::Result<T, ScoreError>;
 
-    /// Version of this code's storage layout (1: the first release).
-    pub const STORAGE_VERSION: u16 = 3;
+    /// Version of this code's storage layout (1: the first release; 3: sealed scores; 4: audit
+    /// alerts).
+    pub const STORAGE_VERSION: u16 = 4;
 
     /// Risk-scores storage. The root fields keep the first release's order; later fields live
     /// in cells of their own.
@@ -83,6 +91,12 @@ mod risk_scores {
         upgrades: Lazy<UpgradeState>,
         /// Latest accepted (sealed) score by (patient, model hash), since storage version 3.
         sealed_scores: Mapping<(AccountId, ContentHash), StoredScore>,
+        /// Audit alerts by id (storage version 4).
+        alerts: Mapping<AlertId, StoredAlert>,
+        /// Number of alerts raised: the next one's id.
+        alert_count: Lazy<AlertId>,
+        /// Each signer's last accepted alert batch nonce.
+        alert_nonces: Mapping<SignerKey, u64>,
     }
 
     impl RiskScores {
@@ -103,6 +117,9 @@ mod risk_scores {
                 pending_admin: Lazy::new(),
                 upgrades,
                 sealed_scores: Mapping::default(),
+                alerts: Mapping::default(),
+                alert_count: Lazy::new(),
+                alert_nonces: Mapping::default(),
             }
         }
 
@@ -370,6 +387,133 @@ mod risk_scores {
             Ok(outcomes)
         }
 
+        /// Raises the audit analytics' alerts of a signed batch: up to 64 alerts under one
+        /// signature of a registered, unretired oracle signer, for this contract and chain, with
+        /// a nonce above the signer's last alert batch. Anyone may relay it. Each alert is
+        /// stored under the next id and announced by `AlertRaised`. Returns the first id.
+        ///
+        /// # Errors
+        /// `EmptyBatch`; `BatchTooLarge`; `UnknownSigner`; `SignerRetired`; `BadSignature`;
+        /// `WrongDomain`; `StaleNonce`; `InvalidAlert` (nothing is raised); `Overflow`.
+        #[ink(message)]
+        pub fn submit_alerts(&mut self, batch: AlertBatch, signature: Signature) -> Result<AlertId> {
+            if batch.alerts.is_empty() {
+                return Err(ScoreError::EmptyBatch);
+            }
+            if batch.alerts.len() > MAX_ALERTS as usize {
+                return Err(ScoreError::BatchTooLarge);
+            }
+            let signer = self.signers.get(batch.signer).ok_or(ScoreError::UnknownSigner)?;
+            if signer.retired {
+                return Err(ScoreError::SignerRetired);
+            }
+            let key = VerifyingKey::from_bytes(&batch.signer).map_err(|_| ScoreError::BadSignature)?;
+            key.verify_strict(&batch.signing_message(), &Ed25519Signature::from_bytes(&signature))
+                .map_err(|_| ScoreError::BadSignature)?;
+            if batch.contract != self.env().account_id() || batch.chain != self.chain {
+                return Err(ScoreError::WrongDomain);
+            }
+            if batch.nonce <= self.alert_nonces.get(batch.signer).unwrap_or(0) {
+                return Err(ScoreError::StaleNonce);
+            }
+            if !batch.alerts.iter().all(|alert| alert.is_valid()) {
+                return Err(ScoreError::InvalidAlert);
+            }
+            let first = self.alert_count.get().unwrap_or(0);
+            let count = u32::try_from(batch.alerts.len()).map_err(|_| ScoreError::BatchTooLarge)?;
+            let next = first.checked_add(count).ok_or(ScoreError::Overflow)?;
+            let raised_at = self.env().block_number();
+            for (id, alert) in (first..next).zip(batch.alerts) {
+                self.alerts
+                    .insert(id, &StoredAlert { alert, signer: batch.signer, raised_at, acknowledged: None });
+                self.env().emit_event(AlertRaised {
+                    id,
+                    accessor: alert.accessor,
+                    window_start_ms: alert.window_start_ms,
+                    window_end_ms: alert.window_end_ms,
+                    score_bucket: alert.score_bucket,
+                    reasons: alert.reasons,
+                    signer: batch.signer,
+                });
+            }
+            self.alert_count.set(&next);
+            self.alert_nonces.insert(batch.signer, &batch.nonce);
+            Ok(first)
+        }
+
+        /// Acknowledges alert `id`: the caller, an active `Auditor` of the provider registry,
+        /// has seen it. Once. Emits `AlertAcknowledged`.
+        ///
+        /// # Errors
+        /// `AlertNotFound`; `NotAuditor`; `ProviderSuspended` (a suspended Auditor);
+        /// `RegistryUnavailable`; `AlreadyAcknowledged`.
+        #[ink(message)]
+        pub fn acknowledge_alert(&mut self, id: AlertId) -> Result<()> {
+            let mut stored = self.alerts.get(id).ok_or(ScoreError::AlertNotFound)?;
+            let auditor = self.env().caller();
+            let records: contract_ref!(ConsentCheck) = self.records.into();
+            let registry: AccountId = records
+                .call()
+                .provider_registry()
+                .try_invoke()
+                .map_err(|_| ScoreError::RegistryUnavailable)?
+                .map_err(|_| ScoreError::RegistryUnavailable)?;
+            let registry: contract_ref!(ProviderDirectory) = registry.into();
+            match registry.call().provider(auditor).try_invoke() {
+                Ok(Ok(Some(info))) if info.role == ProviderRole::Auditor => {
+                    if !info.is_active() {
+                        return Err(ScoreError::ProviderSuspended);
+                    }
+                }
+                Ok(Ok(_)) => return Err(ScoreError::NotAuditor),
+                _ => return Err(ScoreError::RegistryUnavailable),
+            }
+            if stored.acknowledged.is_some() {
+                return Err(ScoreError::AlreadyAcknowledged);
+            }
+            stored.acknowledged = Some((auditor, self.env().block_number()));
+            self.alerts.insert(id, &stored);
+            self.env().emit_event(AlertAcknowledged { id, auditor });
+            Ok(())
+        }
+
+        /// Alert `id`, if raised. Alerts are public chain state.
+        #[ink(message)]
+        pub fn alert(&self, id: AlertId) -> Option<StoredAlert> {
+            self.alerts.get(id)
+        }
+
+        /// Number of alerts raised so far (ids `0..count`).
+        #[ink(message)]
+        pub fn alert_count(&self) -> AlertId {
+            self.alert_count.get().unwrap_or(0)
+        }
+
+        /// One page of alerts from id `from`, at most `limit` (1–50) ids scanned; with
+        /// `unacknowledged_only`, the unacknowledged ones only (an Auditor's work list).
+        ///
+        /// # Errors
+        /// `InvalidPageLimit`.
+        #[ink(message)]
+        pub fn alerts(
+            &self,
+            from: AlertId,
+            limit: u32,
+            unacknowledged_only: bool,
+        ) -> Result<Page<(AlertId, StoredAlert)>> {
+            if limit == 0 || limit > MAX_PAGE_LIMIT {
+                return Err(ScoreError::InvalidPageLimit);
+            }
+            let count = self.alert_count.get().unwrap_or(0);
+            let end = from.saturating_add(limit).min(count);
+            let items = (from..end)
+                .filter_map(|id| self.alerts.get(id).map(|alert| (id, alert)))
+                .filter(|(_, stored)| !unacknowledged_only || stored.acknowledged.is_none())
+                .collect();
+            let next = (end < count).then_some(end);
+            Ok(Page { items, next })
+        }
+
         /// Deletes scores stored in the clear by storage versions 1–2, by their
         /// `(patient, model hash)` keys (the `ScoreAccepted` events of those versions name
         /// them); returns how many of the given keys held one. Anyone may call it: it only
@@ -591,6 +735,7 @@ mod risk_scores {
         /// a new mapping; the clear-text scores of earlier versions are no longer readable
         /// through any message and are deleted by `purge_legacy_scores` (a mapping cannot be
         /// enumerated on chain, so their keys come from the old `ScoreAccepted` events).
+        /// 3 → 4: nothing to rewrite (alerts start empty).
         ///
         /// # Errors
         /// `InvalidStepLimit` (limit not 1–64); `UnknownStorageVersion(v)` (a downgrade).

@@ -48,6 +48,11 @@ pub trait ProviderDirectory {
 /// The records contract's consent checks, as the risk-scores contract uses them.
 #[ink::trait_definition]
 pub trait ConsentCheck {
+    /// The provider registry this records contract asks (the risk-scores contract asks it who
+    /// is an Auditor).
+    #[ink(message)]
+    fn provider_registry(&self) -> AccountId;
+
     /// The decision `request_access` would take for `accessor` on `patient`'s `category` records
     /// in `mode`, without recording it.
     #[ink(message)]

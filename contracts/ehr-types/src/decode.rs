@@ -82,6 +82,15 @@ ehr_events!(
     AccessGranted,
     AccessRevoked,
     AccessRequested,
+    LegacyAccessRequested,
+    EmergencyOpened,
+    EmergencyDenied,
+    EmergencyClosed,
+    EmergencyReviewed,
+    EmergencyReviewOverdue,
+    EmergencyPolicySet,
+    AlertRaised,
+    AlertAcknowledged,
     SignerAdded,
     SignerRetired,
     ModelApproved,
@@ -159,13 +168,68 @@ impl EhrEvent {
                 format!("AccessRevoked patient {} -> {}", a(&e.patient), a(&e.provider))
             }
             EhrEvent::AccessRequested(e) => format!(
-                "AccessRequested patient {} by {}: {:?} {:?} -> {:?}",
+                "AccessRequested patient {} by {}: {:?} {:?} -> {:?}{} (audit #{})",
+                a(&e.patient),
+                a(&e.accessor),
+                e.mode,
+                e.category,
+                e.decision,
+                if e.emergency { " under emergency access" } else { "" },
+                e.seq
+            ),
+            EhrEvent::LegacyAccessRequested(e) => format!(
+                "AccessRequested (storage version 1-2) patient {} by {}: {:?} {:?} -> {:?}",
                 a(&e.patient),
                 a(&e.accessor),
                 e.mode,
                 e.category,
                 e.decision
             ),
+            EhrEvent::EmergencyOpened(e) => format!(
+                "EmergencyOpened case {} patient {} by {} ({:?}) until block {}, review due by block {}",
+                e.case,
+                a(&e.patient),
+                a(&e.clinician),
+                e.purpose,
+                e.expires_at,
+                e.review_due
+            ),
+            EhrEvent::EmergencyDenied(e) => {
+                format!("EmergencyDenied patient {} to {}: {:?}", a(&e.patient), a(&e.clinician), e.reason)
+            }
+            EhrEvent::EmergencyClosed(e) => {
+                format!("EmergencyClosed case {} patient {}", e.case, a(&e.patient))
+            }
+            EhrEvent::EmergencyReviewed(e) => format!(
+                "EmergencyReviewed case {} patient {} by {}: {:?} ({:?})",
+                e.case,
+                a(&e.patient),
+                a(&e.auditor),
+                e.verdict,
+                e.reason
+            ),
+            EhrEvent::EmergencyReviewOverdue(e) => format!(
+                "EmergencyReviewOverdue case {} patient {} opened by {}: due by block {}",
+                e.case,
+                a(&e.patient),
+                a(&e.clinician),
+                e.review_due
+            ),
+            EhrEvent::EmergencyPolicySet(e) => format!(
+                "EmergencyPolicySet at most {} blocks, reviewed within {} blocks",
+                e.policy.max_blocks, e.policy.review_blocks
+            ),
+            EhrEvent::AlertRaised(e) => format!(
+                "AlertRaised {} accessor {} score bucket {}/10 for {:?}, window {}..{} ms, signer {}",
+                e.id,
+                a(&e.accessor),
+                e.score_bucket,
+                e.reasons.reasons(),
+                e.window_start_ms,
+                e.window_end_ms,
+                short_hex(&e.signer)
+            ),
+            EhrEvent::AlertAcknowledged(e) => format!("AlertAcknowledged {} by {}", e.id, a(&e.auditor)),
             EhrEvent::SignerAdded(e) => {
                 format!("SignerAdded key {} for oracle {}", short_hex(&e.signer), a(&e.account))
             }

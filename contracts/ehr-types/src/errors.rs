@@ -101,6 +101,25 @@ pub enum RecordsError {
     NotAContract,
     /// The score contract is named already; changing it takes an upgrade of this contract.
     ScoreContractAlreadySet,
+    /// An emergency access must last from 1 block to the policy's `max_blocks`.
+    EmergencyDurationInvalid,
+    /// The caller already has an open emergency access to this patient: it is never extended;
+    /// open a new one after it ends (or close it first).
+    EmergencyAlreadyOpen,
+    /// No emergency case with this id.
+    EmergencyNotFound,
+    /// The caller is not a registered `Auditor`: only an Auditor reviews emergency accesses.
+    NotAuditor,
+    /// The emergency case has been reviewed already; a review is final.
+    AlreadyReviewed,
+    /// An emergency policy's `max_blocks` must be 1–14 400 and its `review_blocks` 1–432 000.
+    InvalidEmergencyPolicy,
+    /// A step limit must be between 1 and 32.
+    InvalidStepLimit,
+    /// Only the clinician who opened an emergency access may close it.
+    NotEmergencyClinician,
+    /// The emergency access has ended already.
+    EmergencyNotOpen,
 }
 
 /// Errors of the risk-scores contract, and per-item outcomes of a batch.
@@ -162,6 +181,23 @@ pub enum ScoreError {
     ReportNotAnchored,
     /// More legacy keys than `MAX_PURGE` in one `purge_legacy_scores` call.
     TooManyKeys,
+    /// An alert's window does not end after it starts, its score bucket is not 1–10, or it
+    /// names no reason or an unknown one.
+    InvalidAlert,
+    /// No alert with this id.
+    AlertNotFound,
+    /// The caller is not a registered `Auditor`: only an Auditor acknowledges alerts.
+    NotAuditor,
+    /// The caller is a suspended provider.
+    ProviderSuspended,
+    /// The alert has been acknowledged already.
+    AlreadyAcknowledged,
+    /// The provider registry could not be asked.
+    RegistryUnavailable,
+    /// A page limit must be between 1 and 50.
+    InvalidPageLimit,
+    /// A counter would overflow.
+    Overflow,
 }
 
 impl ScoreError {

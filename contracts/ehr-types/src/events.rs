@@ -10,7 +10,10 @@ use alloc::vec::Vec;
 use ink::primitives::Hash;
 
 use crate::{
-    scores::SignerKey, AccessDecision, AccessMode, AccountId, BlockNumber, ContentHash, EncryptionKey,
+    alerts::{AlertId, AlertReasons},
+    emergency::{EmergencyId, EmergencyPolicy, EmergencyPurpose, ReviewReason, ReviewVerdict},
+    scores::SignerKey,
+    AccessDecision, AccessMode, AccountId, BlockNumber, ContentHash, DenialReason, EncryptionKey,
     ProviderRole, RecordCategory, RecordId, Scope, ScoreError,
 };
 
@@ -150,7 +153,9 @@ pub struct AccessRevoked {
 }
 
 /// Audit trail: an account asked to read or write a patient's records, and what was decided.
-/// Emitted for every decision, granted or denied.
+/// Emitted for every decision, granted or denied. Each is a link of the patient's audit hash
+/// chain ([`crate::audit`]): `seq` and `prev` place it, and the block it is in completes the
+/// [`AuditEntry`](crate::audit::AuditEntry) whose hash the next event names as `prev`.
 #[ink::event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessRequested {
@@ -166,6 +171,138 @@ pub struct AccessRequested {
     pub mode: AccessMode,
     /// Granted, or denied with the reason.
     pub decision: AccessDecision,
+    /// Whether it was decided under an open emergency (break-glass) access of the accessor.
+    pub emergency: bool,
+    /// Its sequence number in the patient's audit chain, from 1 (0: the account is not a
+    /// registered patient, and the event is in no chain).
+    pub seq: u64,
+    /// Hash of the previous link of the chain (zeros before the first).
+    pub prev: ContentHash,
+}
+
+impl AccessRequested {
+    /// The chain link this event is, given the block it was emitted in.
+    pub fn entry(&self, block: BlockNumber) -> crate::audit::AuditEntry {
+        crate::audit::AuditEntry {
+            prev: self.prev,
+            seq: self.seq,
+            patient: self.patient,
+            accessor: self.accessor,
+            category: self.category,
+            mode: self.mode,
+            decision: self.decision,
+            emergency: self.emergency,
+            block,
+        }
+    }
+}
+
+/// `AccessRequested` as storage versions 1–2 of the records contract emitted it, before the
+/// audit chain: never emitted since, kept (under its original signature topic) so that tools
+/// decode the old trail.
+#[ink::event(signature_topic = "ce6b88ccd6c0c9a7f21c4bd9698265a6f5d093668eae57efda39c7930f536439")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyAccessRequested {
+    /// Whose records.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// Who asked.
+    #[ink(topic)]
+    pub accessor: AccountId,
+    /// Which category.
+    pub category: RecordCategory,
+    /// Read or write.
+    pub mode: AccessMode,
+    /// Granted, or denied with the reason.
+    pub decision: AccessDecision,
+}
+
+/// A Doctor opened emergency (break-glass) access to a patient's records.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyOpened {
+    /// The case.
+    pub case: EmergencyId,
+    /// Whose records.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// The Doctor.
+    #[ink(topic)]
+    pub clinician: AccountId,
+    /// HL7 purpose of use.
+    pub purpose: EmergencyPurpose,
+    /// First block at which it no longer grants access.
+    pub expires_at: BlockNumber,
+    /// Block by which an Auditor must review it.
+    pub review_due: BlockNumber,
+}
+
+/// An attempt to open emergency access was refused (audited, not reverted).
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyDenied {
+    /// Whose records.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// Who tried.
+    #[ink(topic)]
+    pub clinician: AccountId,
+    /// Why it was refused.
+    pub reason: DenialReason,
+}
+
+/// The clinician closed an emergency access before it expired.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyClosed {
+    /// The case.
+    pub case: EmergencyId,
+    /// Whose records.
+    #[ink(topic)]
+    pub patient: AccountId,
+}
+
+/// An Auditor reviewed an emergency case.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyReviewed {
+    /// The case.
+    pub case: EmergencyId,
+    /// Whose records.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// The Auditor.
+    #[ink(topic)]
+    pub auditor: AccountId,
+    /// Accepted or flagged.
+    pub verdict: ReviewVerdict,
+    /// The reason code.
+    pub reason: ReviewReason,
+}
+
+/// An emergency case passed its review deadline unreviewed (raised by `raise_overdue`, which
+/// anyone may call).
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyReviewOverdue {
+    /// The case.
+    pub case: EmergencyId,
+    /// Whose records.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// The Doctor who opened it.
+    #[ink(topic)]
+    pub clinician: AccountId,
+    /// The deadline it missed.
+    pub review_due: BlockNumber,
+}
+
+/// The governance set the emergency-access policy.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyPolicySet {
+    /// The new policy.
+    pub policy: EmergencyPolicy,
 }
 
 /// The admin registered an oracle signer key for the oracle account `account`.
@@ -339,4 +476,36 @@ pub struct EncryptionKeySet {
     pub account: AccountId,
     /// The public key.
     pub key: EncryptionKey,
+}
+
+/// The audit analytics flagged an accessor (a signed alert accepted by `submit_alerts`).
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertRaised {
+    /// The alert's id.
+    pub id: AlertId,
+    /// The accessor flagged.
+    #[ink(topic)]
+    pub accessor: AccountId,
+    /// Start of the window examined (Unix ms).
+    pub window_start_ms: u64,
+    /// End of the window examined (Unix ms).
+    pub window_end_ms: u64,
+    /// The score in tenths, rounded up (1–10).
+    pub score_bucket: u8,
+    /// Which behaviours stood out.
+    pub reasons: AlertReasons,
+    /// The signer.
+    pub signer: SignerKey,
+}
+
+/// An Auditor acknowledged an alert.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertAcknowledged {
+    /// The alert's id.
+    pub id: AlertId,
+    /// The Auditor.
+    #[ink(topic)]
+    pub auditor: AccountId,
 }

@@ -17,9 +17,12 @@
 
 extern crate alloc;
 
+pub mod alerts;
 pub mod api;
+pub mod audit;
 #[cfg(feature = "std")]
 pub mod decode;
+pub mod emergency;
 pub mod errors;
 pub mod events;
 pub mod scores;
@@ -76,16 +79,20 @@ pub enum ProviderRole {
     Insurer,
     /// An analytics service such as the AI risk oracle.
     Analytics,
+    /// A compliance auditor: reviews emergency (break-glass) accesses (`review_emergency`).
+    /// The role reads no records by itself; like anyone, it needs a patient's grant for that.
+    Auditor,
 }
 
 impl ProviderRole {
     /// Every role, in declaration order.
-    pub const ALL: [ProviderRole; 5] = [
+    pub const ALL: [ProviderRole; 6] = [
         ProviderRole::Doctor,
         ProviderRole::Lab,
         ProviderRole::Pharmacy,
         ProviderRole::Insurer,
         ProviderRole::Analytics,
+        ProviderRole::Auditor,
     ];
 }
 
