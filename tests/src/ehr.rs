@@ -2,11 +2,18 @@
 //! typed method per contract message.
 
 use ehr_types::{
+    alerts::{AlertBatch, AlertId, AuditAlert, StoredAlert},
     api::{MigrationStatus, UpgradeError, UpgradeState},
+    audit::AuditHead,
+    emergency::{
+        EmergencyCase, EmergencyId, EmergencyOutcome, EmergencyPolicy, EmergencyPurpose, ReviewReason,
+        ReviewVerdict,
+    },
+    events::AccessRequested,
     scores::{AttestationBatch, ScoreAttestation, Signature, SignerInfo, SignerKey, StoredScore},
-    AccessDecision, AddRecordOutcome, BlockNumber, ContentHash, EncryptionKey, Grant, Page, Patient,
-    ProviderInfo, ProviderRole, Record, RecordCategory, RecordId, RecordsError, RegistryError, Scope,
-    ScoreError,
+    AccessDecision, AccessMode, AddRecordOutcome, BlockNumber, ContentHash, DenialReason, EncryptionKey,
+    Grant, Page, Patient, ProviderInfo, ProviderRole, Record, RecordCategory, RecordId, RecordsError,
+    RegistryError, Scope, ScoreError,
 };
 use ink::primitives::{AccountId, Hash};
 
@@ -49,6 +56,8 @@ pub struct Ehr {
     pub lab: AccountId,
     /// An account that is never registered as anything.
     pub stranger: AccountId,
+    /// An auditor-to-be (not registered by `deploy` or `with_cast`).
+    pub auditor: AccountId,
 }
 
 impl Ehr {
@@ -113,6 +122,7 @@ impl Ehr {
             other_doctor: chain.account("other doctor"),
             lab: chain.account("lab"),
             stranger: chain.account("stranger"),
+            auditor: chain.account("auditor"),
             chain,
             registry,
             records,
@@ -357,6 +367,102 @@ impl Ehr {
         self.chain.call(&self.records, caller, "request_access", (patient, category))
     }
 
+    /// `audit_head(patient)`.
+    pub fn audit_head(&mut self, patient: AccountId) -> AuditHead {
+        let caller = self.stranger;
+        self.chain.call(&self.records, caller, "audit_head", patient).value
+    }
+
+    /// The `AccessRequested` event the next decision on `patient` must emit, given the chain's
+    /// head now (read before the call): `seq` the head's plus one and `prev` its hash, or
+    /// `seq` 0 for an account that is not a registered patient. Not under emergency access.
+    pub fn expected_access(
+        &mut self,
+        patient: AccountId,
+        accessor: AccountId,
+        category: RecordCategory,
+        mode: AccessMode,
+        decision: AccessDecision,
+    ) -> AccessRequested {
+        let head = self.audit_head(patient);
+        let (seq, prev) = if decision == AccessDecision::Denied(DenialReason::PatientNotRegistered) {
+            (0, [0; 32])
+        } else {
+            (head.seq + 1, head.hash)
+        };
+        AccessRequested { patient, accessor, category, mode, decision, emergency: false, seq, prev }
+    }
+
+    /// `open_emergency(patient, purpose, blocks)`.
+    pub fn open_emergency(
+        &mut self,
+        caller: AccountId,
+        patient: AccountId,
+        purpose: EmergencyPurpose,
+        blocks: BlockNumber,
+    ) -> Call<RecordsResult<EmergencyOutcome>> {
+        self.chain.call(&self.records, caller, "open_emergency", (patient, purpose, blocks))
+    }
+
+    /// `close_emergency(case)`.
+    pub fn close_emergency(&mut self, caller: AccountId, case: EmergencyId) -> Call<RecordsResult<()>> {
+        self.chain.call(&self.records, caller, "close_emergency", case)
+    }
+
+    /// `review_emergency(case, verdict, reason)`.
+    pub fn review_emergency(
+        &mut self,
+        caller: AccountId,
+        case: EmergencyId,
+        verdict: ReviewVerdict,
+        reason: ReviewReason,
+    ) -> Call<RecordsResult<()>> {
+        self.chain.call(&self.records, caller, "review_emergency", (case, verdict, reason))
+    }
+
+    /// `raise_overdue(limit)`.
+    pub fn raise_overdue(&mut self, caller: AccountId, limit: u32) -> Call<RecordsResult<u32>> {
+        self.chain.call(&self.records, caller, "raise_overdue", limit)
+    }
+
+    /// `emergency(case)`.
+    pub fn emergency(&mut self, case: EmergencyId) -> Option<EmergencyCase> {
+        let caller = self.stranger;
+        self.chain.call(&self.records, caller, "emergency", case).value
+    }
+
+    /// `emergencies(from, limit, unreviewed_only)`.
+    pub fn emergencies(
+        &mut self,
+        from: EmergencyId,
+        limit: u32,
+        unreviewed_only: bool,
+    ) -> RecordsResult<Page<(EmergencyId, EmergencyCase)>> {
+        let caller = self.stranger;
+        self.chain.call(&self.records, caller, "emergencies", (from, limit, unreviewed_only)).value
+    }
+
+    /// `open_emergency_of(patient, clinician)`.
+    pub fn open_emergency_of(&mut self, patient: AccountId, clinician: AccountId) -> Option<EmergencyId> {
+        let caller = self.stranger;
+        self.chain.call(&self.records, caller, "open_emergency_of", (patient, clinician)).value
+    }
+
+    /// `emergency_policy()`.
+    pub fn emergency_policy(&mut self) -> EmergencyPolicy {
+        let caller = self.stranger;
+        self.chain.call(&self.records, caller, "emergency_policy", ()).value
+    }
+
+    /// `set_emergency_policy(policy)`.
+    pub fn set_emergency_policy(
+        &mut self,
+        caller: AccountId,
+        policy: EmergencyPolicy,
+    ) -> Call<RecordsResult<()>> {
+        self.chain.call(&self.records, caller, "set_emergency_policy", policy)
+    }
+
     /// `records(patient, from, limit)`.
     pub fn records_page(
         &mut self,
@@ -499,6 +605,43 @@ impl Ehr {
         self.chain.call(&self.scores, caller, "latest_score", (patient, model_hash))
     }
 
+    /// `submit_alerts(batch, signature)`.
+    pub fn submit_alerts(
+        &mut self,
+        caller: AccountId,
+        batch: &AlertBatch,
+        signature: Signature,
+    ) -> Call<ScoreResult<AlertId>> {
+        self.chain.call(&self.scores, caller, "submit_alerts", (batch, signature))
+    }
+
+    /// `acknowledge_alert(id)`.
+    pub fn acknowledge_alert(&mut self, caller: AccountId, id: AlertId) -> Call<ScoreResult<()>> {
+        self.chain.call(&self.scores, caller, "acknowledge_alert", id)
+    }
+
+    /// `alert(id)`.
+    pub fn alert(&mut self, id: AlertId) -> Option<StoredAlert> {
+        let caller = self.stranger;
+        self.chain.call(&self.scores, caller, "alert", id).value
+    }
+
+    /// `alerts(from, limit, unacknowledged_only)`.
+    pub fn alerts(
+        &mut self,
+        from: AlertId,
+        limit: u32,
+        unacknowledged_only: bool,
+    ) -> ScoreResult<Page<(AlertId, StoredAlert)>> {
+        let caller = self.stranger;
+        self.chain.call(&self.scores, caller, "alerts", (from, limit, unacknowledged_only)).value
+    }
+
+    /// An alert batch for this suite's risk-scores contract and chain.
+    pub fn alert_batch(&self, signer: SignerKey, nonce: u64, alerts: Vec<AuditAlert>) -> AlertBatch {
+        AlertBatch { contract: self.scores.address, chain: SANDBOX_CHAIN, signer, nonce, alerts }
+    }
+
     /// `signer(signer)`.
     pub fn signer_info(&mut self, signer: SignerKey) -> Option<SignerInfo> {
         let caller = self.stranger;
@@ -548,6 +691,12 @@ impl Ehr {
     pub fn batch(&self, signer: SignerKey, attestations: Vec<ScoreAttestation>) -> AttestationBatch {
         AttestationBatch { contract: self.scores.address, chain: SANDBOX_CHAIN, signer, attestations }
     }
+}
+
+/// Signs an alert batch with an ed25519 key, as the oracle does.
+pub fn sign_alerts(key: &ed25519_dalek::SigningKey, batch: &AlertBatch) -> Signature {
+    use ed25519_dalek::Signer;
+    key.sign(&batch.signing_message()).to_bytes()
 }
 
 /// Signs a batch with an ed25519 key, as the oracle does.

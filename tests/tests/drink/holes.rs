@@ -169,18 +169,13 @@ fn hole_6_a_provider_supersedes_only_its_own_records() {
     .value
     .unwrap();
     ehr.add_record(patient, patient, RecordCategory::LabResult, doc_hash(1), LOCATOR, None).value.unwrap();
-    let call = ehr.add_record(lab, patient, RecordCategory::LabResult, doc_hash(2), LOCATOR, Some(0));
     let denied = AccessDecision::Denied(DenialReason::NotRecordAuthor);
+    let expected = ehr.expected_access(patient, lab, RecordCategory::LabResult, AccessMode::Write, denied);
+    let call = ehr.add_record(lab, patient, RecordCategory::LabResult, doc_hash(2), LOCATOR, Some(0));
     assert_ok(
         &call,
         AddRecordOutcome::Denied(DenialReason::NotRecordAuthor),
-        vec![EhrEvent::AccessRequested(AccessRequested {
-            patient,
-            accessor: lab,
-            category: RecordCategory::LabResult,
-            mode: AccessMode::Write,
-            decision: denied,
-        })],
+        vec![EhrEvent::AccessRequested(expected)],
     );
     assert_eq!(ehr.record(patient, patient, 0).value.unwrap().superseded_by, None);
     // Its own record it may correct, and the patient may correct the lab's.
@@ -267,42 +262,28 @@ fn hole_9_provider_attempts_are_audited_before_input_errors() {
     let mut ehr = Ehr::with_cast();
     let (patient, doctor, stranger) = (ehr.patient, ehr.doctor, ehr.stranger);
     let notes = RecordCategory::ClinicalNote;
-    let audit = |patient, decision| {
-        EhrEvent::AccessRequested(AccessRequested {
-            patient,
-            accessor: doctor,
-            category: notes,
-            mode: AccessMode::Write,
-            decision,
-        })
+    let audit = |ehr: &mut Ehr, patient, decision| {
+        EhrEvent::AccessRequested(ehr.expected_access(patient, doctor, notes, AccessMode::Write, decision))
     };
+    let expected = audit(&mut ehr, stranger, AccessDecision::Denied(DenialReason::PatientNotRegistered));
     let call = ehr.add_record(doctor, stranger, notes, doc_hash(1), LOCATOR, None);
-    assert_ok(
-        &call,
-        AddRecordOutcome::Denied(DenialReason::PatientNotRegistered),
-        vec![audit(stranger, AccessDecision::Denied(DenialReason::PatientNotRegistered))],
-    );
+    assert_ok(&call, AddRecordOutcome::Denied(DenialReason::PatientNotRegistered), vec![expected]);
+    let expected = audit(&mut ehr, patient, AccessDecision::Denied(DenialReason::NoGrant));
     let call = ehr.add_record(doctor, patient, notes, doc_hash(1), b"javascript://x", None);
-    assert_ok(
-        &call,
-        AddRecordOutcome::Denied(DenialReason::NoGrant),
-        vec![audit(patient, AccessDecision::Denied(DenialReason::NoGrant))],
-    );
+    assert_ok(&call, AddRecordOutcome::Denied(DenialReason::NoGrant), vec![expected]);
     ehr.grant_access(patient, doctor, Scope::read_write(&[notes]), None).value.unwrap();
     for (hash, locator, error) in [
         (doc_hash(1), &b"javascript://x"[..], RecordsError::LocatorSchemeNotAllowed),
         (doc_hash(1), b"", RecordsError::LocatorEmpty),
         ([0; 32], LOCATOR, RecordsError::InvalidContentHash),
     ] {
+        let expected = audit(&mut ehr, patient, AccessDecision::Granted);
         let call = ehr.add_record(doctor, patient, notes, hash, locator, None);
-        assert_ok(&call, AddRecordOutcome::Rejected(error), vec![audit(patient, AccessDecision::Granted)]);
+        assert_ok(&call, AddRecordOutcome::Rejected(error), vec![expected]);
     }
+    let expected = audit(&mut ehr, patient, AccessDecision::Granted);
     let call = ehr.add_record(doctor, patient, notes, doc_hash(1), LOCATOR, Some(7));
-    assert_ok(
-        &call,
-        AddRecordOutcome::Rejected(RecordsError::SupersededRecordNotFound),
-        vec![audit(patient, AccessDecision::Granted)],
-    );
+    assert_ok(&call, AddRecordOutcome::Rejected(RecordsError::SupersededRecordNotFound), vec![expected]);
     assert_eq!(ehr.patient_entry(patient).unwrap().record_count, 0, "nothing anchored");
 }
 

@@ -1,8 +1,10 @@
 //! drink suites: the release `.contract` artifacts of every contract, run in an in-process
 //! chain. Build them first with `scripts/build-contracts.sh` (`scripts/test.sh` does).
 
+mod alerts;
 mod audit;
 mod consent;
+mod emergency;
 mod erasure;
 mod flat_weights;
 mod holes;

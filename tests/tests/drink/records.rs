@@ -19,18 +19,19 @@ fn provider_with_write_grant_adds_records_and_is_audited() {
     let scope =
         Scope { read: Default::default(), write: ehr_types::CategorySet::of(&[RecordCategory::LabResult]) };
     ehr.grant_access(patient, lab, scope, None).value.unwrap();
+    let expected = ehr.expected_access(
+        patient,
+        lab,
+        RecordCategory::LabResult,
+        AccessMode::Write,
+        AccessDecision::Granted,
+    );
     let call = ehr.add_record(lab, patient, RecordCategory::LabResult, doc_hash(7), LOCATOR, None);
     assert_ok(
         &call,
         AddRecordOutcome::Added(0),
         vec![
-            EhrEvent::AccessRequested(AccessRequested {
-                patient,
-                accessor: lab,
-                category: RecordCategory::LabResult,
-                mode: AccessMode::Write,
-                decision: AccessDecision::Granted,
-            }),
+            EhrEvent::AccessRequested(expected),
             EhrEvent::RecordAdded(RecordAdded {
                 patient,
                 author: lab,
@@ -55,19 +56,10 @@ fn provider_write_outside_its_grant_is_an_audited_denial() {
         (lab, RecordCategory::Vitals, DenialReason::OutOfScope),
         (stranger, RecordCategory::LabResult, DenialReason::NoGrant),
     ] {
+        let expected =
+            ehr.expected_access(patient, who, category, AccessMode::Write, AccessDecision::Denied(reason));
         let call = ehr.add_record(who, patient, category, doc_hash(9), LOCATOR, None);
-        let denied = AddRecordOutcome::Denied(reason);
-        assert_ok(
-            &call,
-            denied,
-            vec![EhrEvent::AccessRequested(AccessRequested {
-                patient,
-                accessor: who,
-                category,
-                mode: AccessMode::Write,
-                decision: AccessDecision::Denied(reason),
-            })],
-        );
+        assert_ok(&call, AddRecordOutcome::Denied(reason), vec![EhrEvent::AccessRequested(expected)]);
     }
     assert_eq!(ehr.patient_entry(patient).unwrap().record_count, 0, "nothing was written");
 }

@@ -175,18 +175,15 @@ fn patient_views_own_records() {
     ehr.add_record(patient, patient, RecordCategory::Vitals, doc_hash(1), LOCATOR, None).value.unwrap();
     let page = ehr.records_page(patient, patient, 0, 10).value.unwrap();
     assert_eq!(page.items.len(), 1);
-    let call = ehr.request_access(patient, patient, RecordCategory::Vitals);
-    assert_ok(
-        &call,
+    let expected = ehr.expected_access(
+        patient,
+        patient,
+        RecordCategory::Vitals,
+        AccessMode::Read,
         AccessDecision::Granted,
-        vec![EhrEvent::AccessRequested(AccessRequested {
-            patient,
-            accessor: patient,
-            category: RecordCategory::Vitals,
-            mode: AccessMode::Read,
-            decision: AccessDecision::Granted,
-        })],
     );
+    let call = ehr.request_access(patient, patient, RecordCategory::Vitals);
+    assert_ok(&call, AccessDecision::Granted, vec![EhrEvent::AccessRequested(expected)]);
 }
 
 #[test]
@@ -197,18 +194,15 @@ fn doctor_with_access_views_records() {
     ehr.grant_access(patient, doctor, Scope::read(&[RecordCategory::LabResult]), None).value.unwrap();
     let page = ehr.records_page(doctor, patient, 0, 10).value.unwrap();
     assert_eq!(page.items.iter().map(|r| r.content_hash).collect::<Vec<_>>(), vec![doc_hash(1)]);
-    let call = ehr.request_access(doctor, patient, RecordCategory::LabResult);
-    assert_ok(
-        &call,
+    let expected = ehr.expected_access(
+        patient,
+        doctor,
+        RecordCategory::LabResult,
+        AccessMode::Read,
         AccessDecision::Granted,
-        vec![EhrEvent::AccessRequested(AccessRequested {
-            patient,
-            accessor: doctor,
-            category: RecordCategory::LabResult,
-            mode: AccessMode::Read,
-            decision: AccessDecision::Granted,
-        })],
     );
+    let call = ehr.request_access(doctor, patient, RecordCategory::LabResult);
+    assert_ok(&call, AccessDecision::Granted, vec![EhrEvent::AccessRequested(expected)]);
 }
 
 #[test]
@@ -217,19 +211,10 @@ fn access_denied_you_do_not_have_permission() {
     let (patient, doctor) = (ehr.patient, ehr.doctor);
     ehr.add_record(patient, patient, RecordCategory::LabResult, doc_hash(1), LOCATOR, None).value.unwrap();
     // The audited path: a denial is an Ok outcome, and its audit event survives.
-    let call = ehr.request_access(doctor, patient, RecordCategory::LabResult);
     let denied = AccessDecision::Denied(DenialReason::NoGrant);
-    assert_ok(
-        &call,
-        denied,
-        vec![EhrEvent::AccessRequested(AccessRequested {
-            patient,
-            accessor: doctor,
-            category: RecordCategory::LabResult,
-            mode: AccessMode::Read,
-            decision: denied,
-        })],
-    );
+    let expected = ehr.expected_access(patient, doctor, RecordCategory::LabResult, AccessMode::Read, denied);
+    let call = ehr.request_access(doctor, patient, RecordCategory::LabResult);
+    assert_ok(&call, denied, vec![EhrEvent::AccessRequested(expected)]);
     // The read-only queries refuse with the same reason.
     assert_err(&ehr.records_page(doctor, patient, 0, 10), RecordsError::AccessDenied(DenialReason::NoGrant));
     assert_err(&ehr.record(doctor, patient, 0), RecordsError::AccessDenied(DenialReason::NoGrant));

@@ -25,10 +25,10 @@ const V1_COMPUTED_AT: u64 = 1_718_000_000_000;
 
 /// The storage version each contract's current code migrates to: registry, records, scores.
 fn current_version(name: &str) -> u16 {
-    if name == "risk_scores" {
-        3
-    } else {
-        2
+    match name {
+        "risk_scores" => 4,
+        "patient_records" => 3,
+        _ => 2,
     }
 }
 
@@ -161,6 +161,13 @@ fn first_release_is_upgraded_in_place_and_keeps_every_record_and_grant_but_no_cl
         v1_score.ok().flatten().map(|s| (s.input_hash, s.computed_at, s.signer)),
         Some((doc_hash(1), V1_COMPUTED_AT, signer))
     );
+    // The first release's audit events decode, as the legacy shape, under their own topic.
+    let doctor = ehr.doctor;
+    let v1_audit = ehr.request_access(doctor, patient, RecordCategory::LabResult).events;
+    assert!(
+        matches!(v1_audit.as_slice(), [EhrEvent::LegacyAccessRequested(e)] if e.accessor == doctor),
+        "{v1_audit:?}"
+    );
     let v1_codes: Vec<[u8; 32]> = [&ehr.registry, &ehr.records, &ehr.scores]
         .map(|c| c.clone())
         .iter()
@@ -196,7 +203,7 @@ fn first_release_is_upgraded_in_place_and_keeps_every_record_and_grant_but_no_cl
     let (registry, scores) = (ehr.registry.clone(), ehr.scores.clone());
     assert_eq!(ehr.migrate(&registry, stranger, 1).value, Ok(MigrationStatus { from: 2, to: 2, done: true }));
     let call = ehr.migrate(&scores, stranger, 1);
-    assert_eq!(call.value, Ok(MigrationStatus { from: 3, to: 3, done: true }));
+    assert_eq!(call.value, Ok(MigrationStatus { from: 4, to: 4, done: true }));
     assert!(call.events.is_empty());
 
     let after = snapshot(&mut ehr);
@@ -228,9 +235,13 @@ fn every_message_works(ehr: &mut Ehr, cast: &Cast) {
     assert_eq!(ehr.provider(doctor).unwrap().suspended_at, None, "first-release entries decode");
     assert_eq!(ehr.registry_admin(), admin);
     // Records: old grants and records in use.
-    assert_eq!(
-        ehr.request_access(doctor, patient, RecordCategory::LabResult).value,
-        Ok(AccessDecision::Granted)
+    // The audit chain starts at the upgrade: the first decision after it is link 1.
+    let call = ehr.request_access(doctor, patient, RecordCategory::LabResult);
+    assert_eq!(call.value, Ok(AccessDecision::Granted));
+    assert!(
+        matches!(call.events.as_slice(), [EhrEvent::AccessRequested(e)] if e.seq == 1 && e.prev == [0; 32]),
+        "{:?}",
+        call.events
     );
     assert_eq!(
         ehr.add_record(lab, patient, RecordCategory::LabResult, doc_hash(5), LOCATOR, Some(3)).value,

@@ -127,6 +127,10 @@ async fn seed_steps_with_signed_extrinsics_from_dev_accounts() {
             category: RecordCategory::LabResult,
             mode: AccessMode::Read,
             decision: denied,
+            emergency: false,
+            // The chart's first audited decision.
+            seq: 1,
+            prev: [0; 32],
         })],
     );
     measure(&mut table, "records", "request_access (denied, audited)", &call);
