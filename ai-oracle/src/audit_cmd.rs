@@ -7,7 +7,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use ai_oracle::audit_export::export;
+use ai_oracle::audit_export::{audit_heads, export};
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use ehr_audit::{
@@ -34,6 +34,26 @@ pub enum AuditCommand {
         /// Where to write (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Verify the per-patient audit hash chains of a trail: complete (no link removed or cut
+    /// off) and unaltered. Names the first line of each problem; exits non-zero on any.
+    ///
+    /// With FILE, the file is checked and, unless `--offline`, each patient's last link is
+    /// compared with the chain's head on the node. Without FILE, the trail is read from the
+    /// node (`--from`/`--to`) and checked the same way.
+    Verify {
+        /// An exported trail (`-` for standard input); default: read it from the node.
+        file: Option<PathBuf>,
+        /// Only this patient's chain (SS58).
+        #[arg(long)]
+        patient: Option<String>,
+        /// Do not ask the node for the chains' heads (the end of each chain stays unchecked).
+        #[arg(long)]
+        offline: bool,
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        blocks: BlockRange,
     },
     /// Score every accessor of an exported trail (JSON Lines, one access decision a line):
     /// score in [0, 1], flagged or not, and the reasons against its role's peers.
@@ -109,6 +129,58 @@ pub fn run(command: AuditCommand) -> Result<()> {
                 Ok::<(), anyhow::Error>(())
             })?;
         }
+        AuditCommand::Verify { file, patient, offline, chain, blocks: BlockRange { from, to } } => {
+            if file.is_none() && offline {
+                anyhow::bail!(
+                    "--offline needs a FILE to verify: without one the trail is read from the node"
+                );
+            }
+            if let Some(patient) = &patient {
+                ehr_types::ss58::decode(patient).with_context(|| format!("--patient {patient}"))?;
+            }
+            let report = crate::runtime()?.block_on(async {
+                let mut lines = match &file {
+                    Some(path) => read_numbered_trail(path)?,
+                    None => Vec::new(),
+                };
+                if offline {
+                    lines.retain(|(_, line)| patient.as_ref().is_none_or(|p| *p == line.patient));
+                    return Ok::<_, anyhow::Error>(ehr_audit::chain::verify(&lines, None));
+                }
+                let node = Node::connect(&chain.node).await?;
+                let deployment = Deployment::load(&chain.deployment)?;
+                let records = deployment.contract(&chain.artifacts, "patient_records")?;
+                if file.is_none() {
+                    let registry = deployment.contract(&chain.artifacts, "provider_registry")?;
+                    let mut buffer = Vec::new();
+                    export(&node, &records, &registry, from, to, &mut buffer).await?;
+                    lines = ehr_audit::line::read_numbered_lines(buffer.as_slice())
+                        .context("reading the node's trail")?;
+                }
+                lines.retain(|(_, line)| patient.as_ref().is_none_or(|p| *p == line.patient));
+                let heads = audit_heads(&node, &records, &lines).await?;
+                Ok(ehr_audit::chain::verify(&lines, Some(&heads)))
+            })?;
+            for problem in &report.problems {
+                println!("{problem}");
+            }
+            let source = file.as_ref().map_or("the node's trail".to_string(), |f| f.display().to_string());
+            if report.is_intact() {
+                println!(
+                    "{source}: {} patients' audit chains, {} links: complete and unaltered{} ({} decisions in no chain)",
+                    report.patients,
+                    report.links,
+                    if offline {
+                        ", up to each chain's last link in the trail (offline: the heads were not checked)".to_string()
+                    } else {
+                        format!(", {} ending at the head on the node", report.heads_checked)
+                    },
+                    report.unchained
+                );
+                return Ok(());
+            }
+            anyhow::bail!("{source}: {} problems in the audit chains", report.problems.len());
+        }
         AuditCommand::Detect { file, json, threshold, window_days } => {
             let lines = read_trail(&file)?;
             let window_ms = window_days.clamp(1, 3_650).saturating_mul(24 * 3_600_000);
@@ -175,12 +247,16 @@ pub fn run(command: AuditCommand) -> Result<()> {
     Ok(())
 }
 
-fn read_trail(path: &Path) -> Result<Vec<ehr_audit::AuditLine>> {
+fn read_numbered_trail(path: &Path) -> Result<Vec<(usize, ehr_audit::AuditLine)>> {
     let lines = if path == Path::new("-") {
-        ehr_audit::read_lines(std::io::stdin().lock())
+        ehr_audit::line::read_numbered_lines(std::io::stdin().lock())
     } else {
         let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        ehr_audit::read_lines(BufReader::new(file))
+        ehr_audit::line::read_numbered_lines(BufReader::new(file))
     };
     lines.with_context(|| format!("reading the audit trail {}", path.display()))
+}
+
+fn read_trail(path: &Path) -> Result<Vec<ehr_audit::AuditLine>> {
+    Ok(read_numbered_trail(path)?.into_iter().map(|(_, line)| line).collect())
 }

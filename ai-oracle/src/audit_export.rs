@@ -1,12 +1,29 @@
 //! The audit export: a node's access decisions on the records contract as JSON Lines, one
 //! decision a line (`ehr_audit::line`), oldest first — what `ai-oracle audit detect` reads.
 
-use std::{collections::HashMap, io::Write};
+use std::{
+    collections::{BTreeMap, HashMap},
+    io::Write,
+};
 
 use anyhow::{Context, Result};
-use ehr_audit::{AuditLine, Decision, Mode};
+use ehr_audit::{line::hash_hex, AuditLine, Decision, Mode};
 use ehr_client::{ss58, ContractRef, EhrEvent, Node};
-use ehr_types::{AccessDecision, AccessMode, AccountId, ProviderInfo};
+use ehr_types::{
+    audit::AuditHead, AccessDecision, AccessMode, AccountId, ContentHash, ProviderInfo, RecordCategory,
+};
+
+/// An audited decision as either shape of `AccessRequested` carries it.
+struct Decided {
+    patient: AccountId,
+    accessor: AccountId,
+    category: RecordCategory,
+    mode: AccessMode,
+    decision: AccessDecision,
+    emergency: bool,
+    /// `(seq, prev)`; `None` for the legacy shape (before the audit chain).
+    link: Option<(u64, ContentHash)>,
+}
 
 /// What an export wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +64,24 @@ pub async fn export(
         for raw in events.iter().filter(|raw| raw.contract == records.address) {
             // An event of ours that does not decode is an error, not a gap in the export.
             let event = match EhrEvent::decode(raw) {
-                Ok(Some(EhrEvent::AccessRequested(event))) => event,
+                Ok(Some(EhrEvent::AccessRequested(e))) => Decided {
+                    patient: e.patient,
+                    accessor: e.accessor,
+                    category: e.category,
+                    mode: e.mode,
+                    decision: e.decision,
+                    emergency: e.emergency,
+                    link: Some((e.seq, e.prev)),
+                },
+                Ok(Some(EhrEvent::LegacyAccessRequested(e))) => Decided {
+                    patient: e.patient,
+                    accessor: e.accessor,
+                    category: e.category,
+                    mode: e.mode,
+                    decision: e.decision,
+                    emergency: false,
+                    link: None,
+                },
                 Ok(_) => continue,
                 Err(err) => {
                     anyhow::bail!("block {number}: an event of the records contract does not decode: {err:?}")
@@ -92,12 +126,40 @@ pub async fn export(
                 },
                 decision,
                 reason,
-                emergency: false,
+                emergency: event.emergency,
                 review: None,
+                seq: event.link.map(|(seq, _)| seq),
+                prev: event.link.map(|(_, prev)| hash_hex(&prev)),
             };
             writeln!(out, "{}", line.to_json()).context("writing the export")?;
             lines += 1;
         }
     }
     Ok(Exported { lines, blocks: to.saturating_sub(from).saturating_add(1), to })
+}
+
+/// The audit chain's head on the node of each patient named in `lines` (`audit_head`).
+///
+/// # Errors
+/// A patient is not an SS58 address, or the node could not be asked.
+pub async fn audit_heads(
+    node: &Node,
+    records: &ContractRef,
+    lines: &[(usize, AuditLine)],
+) -> Result<BTreeMap<String, AuditHead>> {
+    let mut heads = BTreeMap::new();
+    for (number, line) in lines {
+        if line.seq.is_none_or(|seq| seq == 0) || heads.contains_key(&line.patient) {
+            continue;
+        }
+        let patient = ehr_types::ss58::decode(&line.patient)
+            .with_context(|| format!("line {number}: patient {}", line.patient))?;
+        let head: AuditHead = node
+            .dry_run(records, &patient, "audit_head", &(patient,))
+            .await
+            .context("asking the records contract for an audit chain's head")?
+            .value;
+        heads.insert(line.patient.clone(), head);
+    }
+    Ok(heads)
 }

@@ -2,6 +2,7 @@
 //!
 //! - [`line`]: the export format, JSON Lines with one access decision a line, which
 //!   `ai-oracle audit export` writes and everything here reads.
+//! - [`chain`]: verifies the per-patient audit hash chains of an export (complete, unaltered).
 //! - [`detect`]: the detector. Per accessor and time window it computes behavioural features
 //!   (volume, distinct patients, denials and their reasons, off-hours and never-before-seen
 //!   hours, categories unusual for the role, patients outside the accessor's care community,
@@ -14,6 +15,7 @@
 //!
 //! Nothing here knows about ink! or the chain: it reads lines.
 
+pub mod chain;
 pub mod detect;
 pub mod eval;
 pub mod line;

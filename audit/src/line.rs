@@ -12,11 +12,16 @@
 //! - `category` (`RecordCategory` variant name), `mode` (`Read` | `Write`);
 //! - `decision` (`Granted` | `Denied`) and `reason` (a `DenialReason` variant name when denied,
 //!   else null);
-//! - `emergency` (bool): granted under break-glass emergency access.
+//! - `emergency` (bool): decided under the accessor's open break-glass emergency access.
 //!
-//! Optional: `review` (`Pending` | `Accepted` | `Flagged` | `Overdue`) of an emergency access.
-//! Readers ignore fields they do not know, so exports may carry more (e.g. the audit chain's
-//! sequence number and previous hash).
+//! Optional:
+//! - `seq` (u64) and `prev` (`0x` and 64 hex digits): the decision's place in its patient's
+//!   audit hash chain (`ehr_types::audit`), which `ai-oracle audit verify` checks; absent on
+//!   decisions taken before the chain existed (storage versions 1–2 of the records contract),
+//!   `seq` 0 on decisions about an account that is no patient;
+//! - `review` (`Pending` | `Accepted` | `Flagged` | `Overdue`) of an emergency access.
+//!
+//! Readers ignore fields they do not know, so exports may carry more.
 
 use std::io::BufRead;
 
@@ -80,6 +85,12 @@ pub struct AuditLine {
     /// The review of an emergency access, when the exporter knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<Review>,
+    /// Its sequence number in the patient's audit chain (0: in no chain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// The previous link's hash, `0x` and 64 hex digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
 }
 
 /// The role name of a patient's access to its own chart.
@@ -136,8 +147,15 @@ impl AuditLine {
                 }
             }
         }
-        if self.emergency && self.decision == Decision::Denied {
-            return Err("an emergency access is a granted one".into());
+        if let Some(prev) = &self.prev {
+            if self.seq.is_none() {
+                return Err("prev without seq".into());
+            }
+            if parse_hash(prev).is_none() {
+                return Err(format!("prev '{prev}' is not 0x and 64 hex digits"));
+            }
+        } else if self.seq.is_some() {
+            return Err("seq without prev".into());
         }
         if self.patient.is_empty() || self.accessor.is_empty() {
             return Err("patient and accessor are required".into());
@@ -151,11 +169,42 @@ impl AuditLine {
     }
 }
 
+/// `0x` and 64 hex digits as 32 bytes.
+pub fn parse_hash(text: &str) -> Option<[u8; 32]> {
+    let digits = text.strip_prefix("0x")?;
+    if digits.len() != 64 {
+        return None;
+    }
+    let mut hash = [0u8; 32];
+    for (byte, pair) in hash.iter_mut().zip(digits.as_bytes().chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(hash)
+}
+
+/// 32 bytes as `0x` and 64 lowercase hex digits.
+pub fn hash_hex(hash: &[u8; 32]) -> String {
+    let mut text = String::with_capacity(66);
+    text.push_str("0x");
+    for byte in hash {
+        text.push_str(&format!("{byte:02x}"));
+    }
+    text
+}
+
 /// Reads every line of `reader`, skipping blank ones.
 ///
 /// # Errors
 /// The first line that is not an access decision of this format, by number; or a read error.
 pub fn read_lines(reader: impl BufRead) -> Result<Vec<AuditLine>, LineError> {
+    Ok(read_numbered_lines(reader)?.into_iter().map(|(_, line)| line).collect())
+}
+
+/// [`read_lines`], with each line's 1-based number in the file.
+///
+/// # Errors
+/// As [`read_lines`].
+pub fn read_numbered_lines(reader: impl BufRead) -> Result<Vec<(usize, AuditLine)>, LineError> {
     let mut lines = Vec::new();
     for (index, text) in reader.lines().enumerate() {
         let number = index + 1;
@@ -164,7 +213,7 @@ pub fn read_lines(reader: impl BufRead) -> Result<Vec<AuditLine>, LineError> {
             continue;
         }
         let line = AuditLine::parse(&text).map_err(|message| LineError { line: number, message })?;
-        lines.push(line);
+        lines.push((number, line));
     }
     Ok(lines)
 }
@@ -183,8 +232,16 @@ mod tests {
             (7, Decision::Denied, Some("NoGrant"))
         );
         assert_eq!(AuditLine::parse(&line.to_json()).unwrap(), line);
-        let extra = LINE.replacen('{', r#"{"seq":3,"prev":"0x00","#, 1);
+        let extra = LINE.replacen('{', r#"{"checked_by":"x","#, 1);
         assert_eq!(AuditLine::parse(&extra).unwrap(), line);
+        let prev = format!("0x{}", "ab".repeat(32));
+        let chained = LINE.replacen('{', &format!(r#"{{"seq":3,"prev":"{prev}","#), 1);
+        let chained = AuditLine::parse(&chained).unwrap();
+        assert_eq!((chained.seq, chained.prev.as_deref()), (Some(3), Some(prev.as_str())));
+        assert_eq!(AuditLine::parse(&chained.to_json()).unwrap(), chained);
+        assert_eq!(parse_hash(&prev).map(|h| hash_hex(&h)), Some(prev));
+        let short = LINE.replacen('{', r#"{"seq":3,"prev":"0x00","#, 1);
+        assert!(AuditLine::parse(&short).unwrap_err().contains("64 hex"));
     }
 
     #[test]

@@ -257,6 +257,8 @@ impl Gen {
             reason: denial.map(str::to_string),
             emergency: emergency.is_some(),
             review: emergency,
+            seq: None,
+            prev: None,
         });
     }
 

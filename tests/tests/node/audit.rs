@@ -1,10 +1,15 @@
 //! The audit trail out of a real node: `ai-oracle audit export` writes every access decision of
 //! the records contract as JSON Lines, granted and denied, with the accessor's role and the
-//! block's time; the export goes straight into `ai-oracle audit detect`.
+//! block's time; the export goes straight into `ai-oracle audit detect`; `ai-oracle audit
+//! verify` proves the trail's per-patient hash chains complete and unaltered, and names the
+//! line where one was cut or changed.
 
 use ehr_audit::{AuditLine, Decision};
 use ehr_client::{ss58, Submitted};
-use ehr_types::{AccessDecision, ProviderRole, RecordCategory, RecordsError, RegistryError, Scope};
+use ehr_types::{
+    emergency::{EmergencyOutcome, EmergencyPurpose},
+    AccessDecision, ProviderRole, RecordCategory, RecordsError, RegistryError, Scope,
+};
 
 use crate::{id, oracle_cli, work_dir, Suite};
 
@@ -87,4 +92,91 @@ async fn the_export_holds_every_access_decision_and_round_trips_through_detect()
     assert!(ok, "{text}");
     let reports: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
     assert_eq!(reports.len(), 3, "three accessors: {text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_proves_the_trail_complete_and_names_a_removed_or_altered_line() {
+    let dir = work_dir("audit-verify");
+    let s = Suite::deploy(&dir).await;
+    let c = &s.cast;
+    let patient = id(&c.patient);
+    for doctor in [&c.doctor, &c.other_doctor] {
+        let r: Submitted<Result<(), RegistryError>> =
+            s.submit(&s.registry, &c.admin, "register_provider", (id(doctor), ProviderRole::Doctor)).await;
+        assert_eq!(r.value(), &Ok(()));
+    }
+    let r: Submitted<Result<(), RecordsError>> =
+        s.submit(&s.records, &c.patient, "register_patient", ()).await;
+    assert_eq!(r.value(), &Ok(()));
+    let scope = Scope::read(&[RecordCategory::Summary]);
+    let r: Submitted<Result<(), RecordsError>> =
+        s.submit(&s.records, &c.patient, "grant_access", (id(&c.doctor), scope, None::<u32>)).await;
+    assert_eq!(r.value(), &Ok(()));
+    // The other doctor has no grant: denied; then it opens emergency access and reads.
+    let request = |who| s.submit(&s.records, who, "request_access", (patient, RecordCategory::Allergy));
+    let r: Submitted<Result<AccessDecision, RecordsError>> = request(&c.other_doctor).await;
+    assert!(!r.value().as_ref().unwrap().is_granted());
+    let r: Submitted<Result<EmergencyOutcome, RecordsError>> = s
+        .submit(&s.records, &c.other_doctor, "open_emergency", (patient, EmergencyPurpose::Etreat, 20u32))
+        .await;
+    assert_eq!(r.value(), &Ok(EmergencyOutcome::Opened(0)));
+    for who in [&c.other_doctor, &c.doctor, &c.patient] {
+        let _: Submitted<Result<AccessDecision, RecordsError>> = request(who).await;
+    }
+
+    let node = s.dev_node.url().to_string();
+    let deployment = dir.join("deployment.json");
+    let chain_args = ["--node", node.as_str(), "--deployment", deployment.to_str().unwrap()];
+    let cli = |args: &[&str]| oracle_cli(&dir, &[&["audit"][..], args, &chain_args[..]].concat());
+
+    // Straight from the node: 4 links, the last one the head in storage.
+    let (ok, text) = cli(&["verify"]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("1 patients' audit chains, 4 links: complete and unaltered, 1 ending at the head"),
+        "{text}"
+    );
+
+    let out = dir.join("trail.jsonl");
+    let (ok, text) = cli(&["export", "--out", out.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    let trail = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<AuditLine> = trail.lines().map(|l| AuditLine::parse(l).unwrap()).collect();
+    assert_eq!(lines.iter().map(|l| l.seq).collect::<Vec<_>>(), vec![Some(1), Some(2), Some(3), Some(4)]);
+    assert_eq!(lines[0].prev.as_deref(), Some(format!("0x{}", "0".repeat(64)).as_str()));
+    assert_eq!(lines.iter().map(|l| l.emergency).collect::<Vec<_>>(), vec![false, true, false, false]);
+    let (ok, text) = cli(&["verify", out.to_str().unwrap()]);
+    assert!(ok, "{text}");
+
+    // A line removed: the gap is named at the line after it.
+    let edited = |name: &str, lines: Vec<String>| {
+        let path = dir.join(name);
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        path
+    };
+    let original: Vec<String> = trail.lines().map(str::to_string).collect();
+    let mut removed = original.clone();
+    removed.remove(1);
+    let path = edited("removed.jsonl", removed);
+    let (ok, text) = cli(&["verify", path.to_str().unwrap()]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("line 2: gap in patient") && text.contains("link 2 is missing"), "{text}");
+
+    // A line altered (the emergency read made to look like a normal one): named.
+    let mut altered = original.clone();
+    altered[1] = altered[1].replace("\"emergency\":true", "\"emergency\":false");
+    assert_ne!(altered[1], original[1]);
+    let path = edited("altered.jsonl", altered);
+    let (ok, text) = cli(&["verify", path.to_str().unwrap()]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("line 2: altered"), "{text}");
+
+    // The last line cut off: only the head on the node shows it.
+    let mut cut = original.clone();
+    cut.pop();
+    let path = edited("cut.jsonl", cut);
+    let (ok, text) = cli(&["verify", path.to_str().unwrap()]);
+    assert!(!ok && text.contains("links 4..=4 are missing at the end"), "{text}");
+    let (ok, text) = oracle_cli(&dir, &["audit", "verify", path.to_str().unwrap(), "--offline"]);
+    assert!(ok && text.contains("offline"), "{text}");
 }
