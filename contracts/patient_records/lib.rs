@@ -55,9 +55,10 @@ mod patient_records {
             ReviewReason, ReviewVerdict, MAX_OVERDUE_STEP,
         },
         events::{
-            AccessGranted, AccessRequested, AccessRevoked, EmergencyClosed, EmergencyDenied, EmergencyOpened,
-            EmergencyPolicySet, EmergencyReviewOverdue, EmergencyReviewed, EncryptionKeySet,
-            PatientRegistered, ProfileCommitmentSet, RecordAdded, RecordErased, ScoreContractSet,
+            AccessGranted, AccessRequested, AccessRevoked, EmergencyClosed, EmergencyDenied,
+            EmergencyKeyOptIn, EmergencyKeySet, EmergencyOpened, EmergencyPolicySet, EmergencyReviewOverdue,
+            EmergencyReviewed, EncryptionKeySet, PatientRegistered, ProfileCommitmentSet, RecordAdded,
+            RecordErased, ScoreContractSet,
         },
         scores::{InputCheck, MAX_BATCH},
         AccessDecision, AccessMode, AddRecordOutcome, CategorySet, ContentHash, DenialReason, EncryptionKey,
@@ -157,6 +158,10 @@ mod patient_records {
         emergency_count: Lazy<EmergencyId>,
         /// The first case `raise_overdue` has not yet passed.
         overdue_cursor: Lazy<EmergencyId>,
+        /// The institution's emergency X25519 public key, once the governance published one.
+        emergency_key: Lazy<EncryptionKey>,
+        /// Patients who opted in to the emergency key.
+        emergency_opt_ins: Mapping<AccountId, ()>,
     }
 
     impl PatientRecords {
@@ -184,6 +189,8 @@ mod patient_records {
                 latest_emergency: Mapping::default(),
                 emergency_count: Lazy::new(),
                 overdue_cursor: Lazy::new(),
+                emergency_key: Lazy::new(),
+                emergency_opt_ins: Mapping::default(),
             }
         }
 
@@ -622,6 +629,58 @@ mod patient_records {
         #[ink(message)]
         pub fn emergency_policy(&self) -> EmergencyPolicy {
             self.emergency_policy.get().unwrap_or(EmergencyPolicy::DEFAULT)
+        }
+
+        /// Publishes (or rotates) the institution's emergency X25519 public key. Records of
+        /// patients who opted in (`set_emergency_opt_in`) are also wrapped for it; the record
+        /// vault, which holds its secret, re-wraps a record's key for a Doctor only while the
+        /// Doctor's emergency access is open and its read is audited. The registry's admin
+        /// only. Emits `EmergencyKeySet`.
+        ///
+        /// # Errors
+        /// `NoAccess` when the caller is not the registry's admin or the registry cannot be
+        /// asked; `InvalidEncryptionKey` (all zeros).
+        #[ink(message)]
+        pub fn set_emergency_key(&mut self, key: EncryptionKey) -> Result<()> {
+            self.ensure_governance().map_err(|_| RecordsError::NoAccess)?;
+            if key == [0; 32] {
+                return Err(RecordsError::InvalidEncryptionKey);
+            }
+            self.emergency_key.set(&key);
+            self.env().emit_event(EmergencyKeySet { key });
+            Ok(())
+        }
+
+        /// The institution's emergency X25519 public key, once published.
+        #[ink(message)]
+        pub fn emergency_key(&self) -> Option<EncryptionKey> {
+            self.emergency_key.get()
+        }
+
+        /// Opts the caller, a patient, in to (`true`) or out of having their records also
+        /// wrapped for the institution's emergency key, so that a Doctor with open emergency
+        /// access can read them when the patient cannot grant. Opting out stops new wraps; the
+        /// vault then releases no emergency key for the patient. Emits `EmergencyKeyOptIn`.
+        ///
+        /// # Errors
+        /// `PatientNotRegistered`.
+        #[ink(message)]
+        pub fn set_emergency_opt_in(&mut self, opted_in: bool) -> Result<()> {
+            let patient = self.env().caller();
+            self.patient_of(patient)?;
+            if opted_in {
+                self.emergency_opt_ins.insert(patient, &());
+            } else {
+                self.emergency_opt_ins.remove(patient);
+            }
+            self.env().emit_event(EmergencyKeyOptIn { patient, opted_in });
+            Ok(())
+        }
+
+        /// Whether `patient` opted in to the emergency key.
+        #[ink(message)]
+        pub fn emergency_opt_in(&self, patient: AccountId) -> bool {
+            self.emergency_opt_ins.contains(patient)
         }
 
         /// Sets the emergency-access policy for cases opened from now on. The registry's admin

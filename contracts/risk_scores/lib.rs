@@ -483,6 +483,13 @@ mod risk_scores {
             self.alerts.get(id)
         }
 
+        /// The nonce of `signer`'s last accepted alert batch (0: none yet); the next batch
+        /// must carry a higher one.
+        #[ink(message)]
+        pub fn alert_nonce(&self, signer: SignerKey) -> u64 {
+            self.alert_nonces.get(signer).unwrap_or(0)
+        }
+
         /// Number of alerts raised so far (ids `0..count`).
         #[ink(message)]
         pub fn alert_count(&self) -> AlertId {

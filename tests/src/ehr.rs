@@ -454,6 +454,28 @@ impl Ehr {
         self.chain.call(&self.records, caller, "emergency_policy", ()).value
     }
 
+    /// `set_emergency_key(key)`.
+    pub fn set_emergency_key(&mut self, caller: AccountId, key: EncryptionKey) -> Call<RecordsResult<()>> {
+        self.chain.call(&self.records, caller, "set_emergency_key", key)
+    }
+
+    /// `emergency_key()`.
+    pub fn emergency_key(&mut self) -> Option<EncryptionKey> {
+        let caller = self.stranger;
+        self.chain.call(&self.records, caller, "emergency_key", ()).value
+    }
+
+    /// `set_emergency_opt_in(opted_in)`.
+    pub fn set_emergency_opt_in(&mut self, caller: AccountId, opted_in: bool) -> Call<RecordsResult<()>> {
+        self.chain.call(&self.records, caller, "set_emergency_opt_in", opted_in)
+    }
+
+    /// `emergency_opt_in(patient)`.
+    pub fn emergency_opt_in(&mut self, patient: AccountId) -> bool {
+        let caller = self.stranger;
+        self.chain.call(&self.records, caller, "emergency_opt_in", patient).value
+    }
+
     /// `set_emergency_policy(policy)`.
     pub fn set_emergency_policy(
         &mut self,
@@ -635,6 +657,12 @@ impl Ehr {
     ) -> ScoreResult<Page<(AlertId, StoredAlert)>> {
         let caller = self.stranger;
         self.chain.call(&self.scores, caller, "alerts", (from, limit, unacknowledged_only)).value
+    }
+
+    /// `alert_nonce(signer)`.
+    pub fn alert_nonce(&mut self, signer: SignerKey) -> u64 {
+        let caller = self.stranger;
+        self.chain.call(&self.scores, caller, "alert_nonce", signer).value
     }
 
     /// An alert batch for this suite's risk-scores contract and chain.

@@ -89,6 +89,8 @@ ehr_events!(
     EmergencyReviewed,
     EmergencyReviewOverdue,
     EmergencyPolicySet,
+    EmergencyKeySet,
+    EmergencyKeyOptIn,
     AlertRaised,
     AlertAcknowledged,
     SignerAdded,
@@ -218,6 +220,12 @@ impl EhrEvent {
             EhrEvent::EmergencyPolicySet(e) => format!(
                 "EmergencyPolicySet at most {} blocks, reviewed within {} blocks",
                 e.policy.max_blocks, e.policy.review_blocks
+            ),
+            EhrEvent::EmergencyKeySet(e) => format!("EmergencyKeySet key {}", short_hex(&e.key)),
+            EhrEvent::EmergencyKeyOptIn(e) => format!(
+                "EmergencyKeyOptIn patient {} {}",
+                a(&e.patient),
+                if e.opted_in { "opted in" } else { "opted out" }
             ),
             EhrEvent::AlertRaised(e) => format!(
                 "AlertRaised {} accessor {} score bucket {}/10 for {:?}, window {}..{} ms, signer {}",

@@ -297,6 +297,28 @@ pub struct EmergencyReviewOverdue {
     pub review_due: BlockNumber,
 }
 
+/// The governance published (or rotated) the institution's emergency X25519 key: records of
+/// patients who opted in are also wrapped for it, and the vault re-wraps them for a Doctor
+/// only during an open emergency access.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyKeySet {
+    /// The public key.
+    pub key: EncryptionKey,
+}
+
+/// A patient opted in to (or out of) having their records also wrapped for the institution's
+/// emergency key.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyKeyOptIn {
+    /// The patient.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// Opted in (`true`) or out.
+    pub opted_in: bool,
+}
+
 /// The governance set the emergency-access policy.
 #[ink::event]
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -55,6 +55,7 @@ fn a_signed_batch_raises_alerts_that_an_auditor_acknowledges_once() {
 
     // The same batch again, or an older nonce: refused.
     assert_err(&f.ehr.submit_alerts(stranger, &batch, sign_alerts(&f.key, &batch)), ScoreError::StaleNonce);
+    assert_eq!(f.ehr.alert_nonce(signer), 1);
     let next = f.ehr.alert_batch(signer, 2, vec![alert(doctor, 10)]);
     assert_eq!(f.ehr.submit_alerts(stranger, &next, sign_alerts(&f.key, &next)).value, Ok(2));
 

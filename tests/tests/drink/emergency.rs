@@ -275,3 +275,33 @@ fn raising_overdue_cases_is_bounded_work_per_call() {
     assert_eq!(ehr.raise_overdue(stranger, 2).value, Ok(0));
     assert!((0..5).all(|id| ehr.emergency(id).unwrap().overdue_raised));
 }
+
+#[test]
+fn the_emergency_key_is_published_by_the_governance_and_patients_opt_in() {
+    let mut ehr = ehr_with_auditor();
+    let (admin, patient, doctor, stranger) = (ehr.admin, ehr.patient, ehr.doctor, ehr.stranger);
+    assert_eq!(ehr.emergency_key(), None);
+    assert_err(&ehr.set_emergency_key(doctor, [7; 32]), RecordsError::NoAccess);
+    assert_err(&ehr.set_emergency_key(admin, [0; 32]), RecordsError::InvalidEncryptionKey);
+    assert_ok(
+        &ehr.set_emergency_key(admin, [7; 32]),
+        (),
+        vec![EhrEvent::EmergencyKeySet(EmergencyKeySet { key: [7; 32] })],
+    );
+    assert_eq!(ehr.emergency_key(), Some([7; 32]));
+
+    assert!(!ehr.emergency_opt_in(patient));
+    assert_err(&ehr.set_emergency_opt_in(stranger, true), RecordsError::PatientNotRegistered);
+    assert_ok(
+        &ehr.set_emergency_opt_in(patient, true),
+        (),
+        vec![EhrEvent::EmergencyKeyOptIn(EmergencyKeyOptIn { patient, opted_in: true })],
+    );
+    assert!(ehr.emergency_opt_in(patient));
+    assert_ok(
+        &ehr.set_emergency_opt_in(patient, false),
+        (),
+        vec![EhrEvent::EmergencyKeyOptIn(EmergencyKeyOptIn { patient, opted_in: false })],
+    );
+    assert!(!ehr.emergency_opt_in(patient));
+}
