@@ -113,6 +113,11 @@ impl OracleKey {
     pub fn sign(&self, batch: &AttestationBatch) -> Signature {
         self.0.sign(&batch.signing_message()).to_bytes()
     }
+
+    /// Signs a batch of audit alerts: one signature over its signing message.
+    pub fn sign_alerts(&self, batch: &ehr_types::alerts::AlertBatch) -> Signature {
+        self.0.sign(&batch.signing_message()).to_bytes()
+    }
 }
 
 /// SHA-256 of the exact document a score was computed from (the record's anchored hash).

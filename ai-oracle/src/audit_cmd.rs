@@ -7,7 +7,10 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use ai_oracle::audit_export::{audit_heads, export};
+use ai_oracle::{
+    alerts,
+    audit_export::{audit_heads, export},
+};
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use ehr_audit::{
@@ -63,12 +66,45 @@ pub enum AuditCommand {
         /// Print JSON (one object per accessor, most suspicious first) instead of a table.
         #[arg(long)]
         json: bool,
-        /// Flag accessors scoring at least this (default: tuned by `scripts/bench-audit.sh`).
+        #[command(flatten)]
+        detector: DetectorArgs,
+        /// Post the flagged accessors as signed alerts to the risk-scores contract (skipping
+        /// an accessor's window that overlaps an alert already raised for it).
         #[arg(long)]
-        threshold: Option<f64>,
-        /// Window length in days (1–3650).
-        #[arg(long, default_value_t = 7)]
-        window_days: u64,
+        post: bool,
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        oracle: crate::OracleArgs,
+    },
+    /// Follow the chain like `run`: read each new block's access decisions, score the trail as
+    /// it grows, and post each accessor's newly flagged window as a signed alert (once: alerts
+    /// already on chain count).
+    Watch {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        oracle: crate::OracleArgs,
+        #[command(flatten)]
+        detector: DetectorArgs,
+        /// First block to read (e.g. the deployment's block).
+        #[arg(long, default_value_t = 0)]
+        from: u32,
+        /// Exit once this block has been read and scored.
+        #[arg(long)]
+        until_block: Option<u32>,
+        /// Which head to follow: `finalized` (never a decision a reorg drops) or `best`.
+        #[arg(long, value_enum, default_value = "finalized")]
+        follow: ai_oracle::node::Follow,
+        /// Milliseconds between looks for new blocks.
+        #[arg(long, default_value_t = 2_000)]
+        poll_ms: u64,
+        /// Days of decisions kept and scored (1–3650).
+        #[arg(long, default_value_t = 120)]
+        history_days: u64,
+        /// Report flagged accessors in the log without posting them.
+        #[arg(long)]
+        no_post: bool,
     },
     /// Write a synthetic hospital's trail (seeded, with injected attacks) in the export format,
     /// and optionally who the attackers are.
@@ -98,6 +134,55 @@ pub enum AuditCommand {
         #[arg(long, default_value_t = 3)]
         attackers: usize,
     },
+}
+
+/// The detector's settings on the command line.
+#[derive(clap::Args)]
+pub struct DetectorArgs {
+    /// Flag accessors scoring at least this (default: tuned by `scripts/bench-audit.sh`).
+    #[arg(long)]
+    threshold: Option<f64>,
+    /// Window length in days (1–3650).
+    #[arg(long, default_value_t = 7)]
+    window_days: u64,
+}
+
+impl DetectorArgs {
+    fn config(&self) -> DetectorConfig {
+        let window_ms = self.window_days.clamp(1, 3_650).saturating_mul(DAY_MS);
+        let mut config = DetectorConfig { window_ms, ..Default::default() };
+        if let Some(threshold) = self.threshold {
+            config.threshold = threshold;
+        }
+        config
+    }
+}
+
+const DAY_MS: u64 = 24 * 3_600_000;
+
+/// The node, the contracts and the oracle's keys for posting alerts.
+struct Poster {
+    node: Node,
+    records: ehr_client::ContractRef,
+    registry: ehr_client::ContractRef,
+    scores: ehr_client::ContractRef,
+    key: ai_oracle::attest::OracleKey,
+    account: ehr_client::Keypair,
+}
+
+impl Poster {
+    async fn connect(chain: &ChainArgs, oracle: &crate::OracleArgs) -> Result<Poster> {
+        let node = Node::connect(&chain.node).await?;
+        let deployment = Deployment::load(&chain.deployment)?;
+        Ok(Poster {
+            records: deployment.contract(&chain.artifacts, "patient_records")?,
+            registry: deployment.contract(&chain.artifacts, "provider_registry")?,
+            scores: deployment.contract(&chain.artifacts, "risk_scores")?,
+            key: ai_oracle::attest::OracleKey::load(&oracle.key)?,
+            account: ehr_client::keypair(&oracle.account).context("--oracle-account")?,
+            node,
+        })
+    }
 }
 
 /// Runs an `audit` subcommand.
@@ -181,14 +266,74 @@ pub fn run(command: AuditCommand) -> Result<()> {
             }
             anyhow::bail!("{source}: {} problems in the audit chains", report.problems.len());
         }
-        AuditCommand::Detect { file, json, threshold, window_days } => {
+        AuditCommand::Watch {
+            chain,
+            oracle,
+            detector,
+            from,
+            until_block,
+            follow,
+            poll_ms,
+            history_days,
+            no_post,
+        } => {
+            let filter =
+                tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_ansi(false)
+                .with_writer(std::io::stderr)
+                .init();
+            crate::runtime()?.block_on(async {
+                let p = Poster::connect(&chain, &oracle).await?;
+                let watcher = alerts::Watcher {
+                    node: &p.node,
+                    records: &p.records,
+                    registry: &p.registry,
+                    scores: &p.scores,
+                    key: &p.key,
+                    account: &p.account,
+                };
+                let options = alerts::WatchOptions {
+                    from,
+                    until_block,
+                    follow,
+                    poll: std::time::Duration::from_millis(poll_ms),
+                    config: detector.config(),
+                    history_ms: history_days.clamp(1, 3_650).saturating_mul(DAY_MS),
+                    post: !no_post,
+                };
+                let posted = alerts::watch(watcher, options).await?;
+                println!("posted {} alerts", posted.len());
+                Ok::<(), anyhow::Error>(())
+            })?;
+        }
+        AuditCommand::Detect { file, json, detector, post, chain, oracle } => {
             let lines = read_trail(&file)?;
-            let window_ms = window_days.clamp(1, 3_650).saturating_mul(24 * 3_600_000);
-            let mut config = DetectorConfig { window_ms, ..Default::default() };
-            if let Some(threshold) = threshold {
-                config.threshold = threshold;
-            }
+            let config = detector.config();
             let reports = detect(&lines, &config);
+            if post {
+                crate::runtime()?.block_on(async {
+                    let p = Poster::connect(&chain, &oracle).await?;
+                    let caller = ehr_client::account_of(&p.account);
+                    let posted: Vec<_> = alerts::raised_alerts(&p.node, &p.scores, &caller)
+                        .await?
+                        .into_iter()
+                        .map(|stored| stored.alert)
+                        .collect();
+                    let new = alerts::new_alerts(&reports, &posted)?;
+                    let ids = alerts::post_all(&p.node, &p.scores, &p.key, &p.account, &new).await?;
+                    for (id, alert) in ids.iter().zip(&new) {
+                        eprintln!("posted {}", alerts::describe(*id, alert));
+                    }
+                    eprintln!(
+                        "posted {} alerts ({} flagged accessors already had one)",
+                        ids.len(),
+                        reports.iter().filter(|r| r.flagged).count() - new.len()
+                    );
+                    Ok::<(), anyhow::Error>(())
+                })?;
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&reports)?);
                 return Ok(());

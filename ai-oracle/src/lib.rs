@@ -9,8 +9,11 @@
 //! - [`framingham`]: Framingham 2008 general CVD risk.
 //! - `node` (feature `node`): reading records through the vault, posting to a real chain over
 //!   RPC, and the operator's `run` mode; `queue`: its persisted work queue; `audit_export`:
-//!   the node's access decisions as the audit trail's JSON Lines.
+//!   the node's access decisions as the audit trail's JSON Lines; `alerts`: the detector's
+//!   flagged accessors as signed alerts on chain, and `audit watch`.
 
+#[cfg(feature = "node")]
+pub mod alerts;
 pub mod attest;
 #[cfg(feature = "node")]
 pub mod audit_export;

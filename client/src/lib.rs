@@ -195,6 +195,16 @@ impl<R> Submitted<R> {
     }
 }
 
+/// The share, in percent, added to a dry-run's required weight (ref_time and proof size) to
+/// make a transaction's gas limit.
+pub const GAS_MARGIN_PERCENT: u64 = 10;
+
+/// `weight` plus [`GAS_MARGIN_PERCENT`] of each of its parts.
+pub fn with_margin(weight: Weight) -> Weight {
+    let grow = |part: u64| part.saturating_add(part / 100 * GAS_MARGIN_PERCENT);
+    Weight::from_parts(grow(weight.ref_time()), grow(weight.proof_size()))
+}
+
 /// `TransactionPayment::TransactionFeePaid`: the fee a transaction's signer paid.
 #[derive(Debug, scale_decode::DecodeAsType)]
 #[decode_as_type(crate_path = "subxt::ext::scale_decode")]
@@ -623,8 +633,14 @@ impl Node {
     }
 
     /// Calls `message` of `contract`, signed by `signer`: dry-runs it, and unless the dry-run
-    /// reverts, submits it with the dry-run's required weight as gas limit and waits until it
-    /// is in a block. Fails when the message is a query, or the transaction is refused.
+    /// reverts, submits it with the dry-run's required weight plus [`GAS_MARGIN_PERCENT`] as
+    /// gas limit and waits until it is in a block. Fails when the message is a query, or the
+    /// transaction is refused.
+    ///
+    /// The margin covers state that moves between the dry-run and the block: two clinicians
+    /// reading one chart at once both dry-run against the same audit-chain head, and the second
+    /// one in the block reads and writes an entry the first just created. Only the weight used
+    /// is charged.
     pub async fn submit<A: Encode, R: Decode>(
         &self,
         contract: &ContractRef,
@@ -643,7 +659,7 @@ impl Node {
         let payload = CallPayload::new(
             MultiAddress::Id(to_account32(contract.address)),
             0,
-            dry_run.gas_required,
+            with_margin(dry_run.gas_required),
             None,
             contract.call_data(message, args)?,
         )

@@ -11,7 +11,7 @@ use ehr_types::{
     AccessDecision, ProviderRole, RecordCategory, RecordsError, RegistryError, Scope,
 };
 
-use crate::{id, oracle_cli, work_dir, Suite};
+use crate::{id, oracle_cli, start_node, work_dir, Cast, Suite};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_export_holds_every_access_decision_and_round_trips_through_detect() {
@@ -179,4 +179,107 @@ async fn verify_proves_the_trail_complete_and_names_a_removed_or_altered_line() 
     assert!(!ok && text.contains("links 4..=4 are missing at the end"), "{text}");
     let (ok, text) = oracle_cli(&dir, &["audit", "verify", path.to_str().unwrap(), "--offline"]);
     assert!(ok && text.contains("offline"), "{text}");
+}
+
+/// A small hospital on the node: 7 honest doctors in care teams, each reading its team's
+/// patients, and a snooper every patient's grant also covers (an on-call pool), which reads
+/// every chart. `ai-oracle audit watch` flags the snooper alone and posts its alert on chain.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_snooper_on_the_node_is_flagged_and_its_alert_is_on_chain() {
+    use ehr_client::keypair;
+    use ehr_types::alerts::{AlertReason, StoredAlert};
+    use futures::future::join_all;
+
+    let dir = work_dir("audit-snooper");
+    let (dev_node, node) = start_node(&dir).await;
+    let (ok, out) = oracle_cli(&dir, &["keygen"]);
+    assert!(ok, "{out}");
+    let (ok, out) = oracle_cli(&dir, &["deploy", "--node", dev_node.url()]);
+    assert!(ok, "ai-oracle deploy: {out}");
+    let deployment = ehr_client::deploy::Deployment::load(&dir.join("deployment.json")).unwrap();
+    let s = Suite::open(dev_node, node, deployment, Cast::dev());
+    let c = &s.cast;
+
+    let doctors: Vec<_> = (0..8).map(|i| keypair(&format!("//Hospital/doctor/{i}")).unwrap()).collect();
+    let patients: Vec<_> = (0..12).map(|i| keypair(&format!("//Hospital/patient/{i}")).unwrap()).collect();
+    let snooper = &doctors[7];
+    for account in doctors.iter().chain(&patients) {
+        s.node.transfer(&c.admin, &id(account), 10u128.pow(16)).await.unwrap();
+    }
+    for doctor in &doctors {
+        let r: Submitted<Result<(), RegistryError>> =
+            s.submit(&s.registry, &c.admin, "register_provider", (id(doctor), ProviderRole::Doctor)).await;
+        assert_eq!(r.value(), &Ok(()));
+    }
+    // Care teams {0,1}, {2,3}, {4,5}, {6}: patient p is treated by team p % 4.
+    let team = |p: usize| match p % 4 {
+        3 => vec![6],
+        t => vec![2 * t, 2 * t + 1],
+    };
+    let scope = Scope::read(&[RecordCategory::Summary, RecordCategory::LabResult]);
+    join_all(patients.iter().enumerate().map(|(p, patient)| {
+        let s = &s;
+        let grantees: Vec<_> = team(p).into_iter().chain([7]).map(|d| id(&doctors[d])).collect();
+        async move {
+            let r: Submitted<Result<(), RecordsError>> =
+                s.submit(&s.records, patient, "register_patient", ()).await;
+            assert_eq!(r.value(), &Ok(()));
+            for grantee in grantees {
+                let r: Submitted<Result<(), RecordsError>> =
+                    s.submit(&s.records, patient, "grant_access", (grantee, scope, None::<u32>)).await;
+                assert_eq!(r.value(), &Ok(()));
+            }
+        }
+    }))
+    .await;
+    // Each honest doctor reads its team's patients twice; the snooper reads every chart.
+    join_all(doctors.iter().enumerate().map(|(d, doctor)| {
+        let s = &s;
+        let charts: Vec<_> = (0..patients.len())
+            .filter(|&p| d == 7 || team(p).contains(&d))
+            .flat_map(|p| [(p, RecordCategory::Summary), (p, RecordCategory::LabResult)])
+            .map(|(p, category)| (id(&patients[p]), category))
+            .collect();
+        async move {
+            for (patient, category) in charts {
+                let r: Submitted<Result<AccessDecision, RecordsError>> =
+                    s.submit(&s.records, doctor, "request_access", (patient, category)).await;
+                assert!(r.value().as_ref().unwrap().is_granted());
+            }
+        }
+    }))
+    .await;
+
+    let best = s.node.best_block().await.unwrap().0;
+    let node = s.dev_node.url().to_string();
+    let (ok, text) = oracle_cli(
+        &dir,
+        &[
+            "audit",
+            "watch",
+            "--node",
+            &node,
+            "--follow",
+            "best",
+            "--until-block",
+            &best.to_string(),
+            "--poll-ms",
+            "200",
+        ],
+    );
+    assert!(ok, "{text}");
+    assert!(text.contains("posted 1 alerts"), "{text}");
+    let alert: Option<StoredAlert> = s.query(&s.scores, &c.admin, "alert", (0u32,)).await.value;
+    let alert = alert.expect("alert 0 is on chain");
+    assert_eq!(alert.alert.accessor, id(snooper), "{text}");
+    assert!(alert.alert.reasons.contains(AlertReason::Patients), "{:?}", alert.alert.reasons.reasons());
+    assert!(alert.alert.score_bucket >= 4 && alert.acknowledged.is_none());
+    assert!(text.contains(&ss58(&id(snooper))), "{text}");
+
+    // Watching again posts nothing twice: the alert on chain counts.
+    let (ok, text) = oracle_cli(
+        &dir,
+        &["audit", "watch", "--node", &node, "--follow", "best", "--until-block", &best.to_string()],
+    );
+    assert!(ok && text.contains("posted 0 alerts"), "{text}");
 }

@@ -1,0 +1,257 @@
+//! The detector's flagged accessors as signed, PHI-free alerts on the `risk_scores` contract
+//! (`submit_alerts`): accessor, window, score bucket and reason codes, one ed25519 signature per
+//! batch by the oracle's key; and `audit watch`, which follows the chain, scores the trail as it
+//! grows and posts each accessor's new flagged window once.
+
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use ehr_audit::{line::read_numbered_lines, AccessorReport, AuditLine, DetectorConfig};
+use ehr_client::{ss58, ContractRef, Keypair, Node, Submitted};
+use ehr_types::{
+    alerts::{AlertBatch, AlertId, AlertReason, AlertReasons, AuditAlert, StoredAlert, MAX_ALERTS},
+    AccountId, Page, ScoreError, MAX_PAGE_LIMIT,
+};
+
+use crate::{attest::OracleKey, audit_export::export, node::Follow};
+
+/// The alert reason code of a detector feature.
+pub fn reason_of(feature: &str) -> Option<AlertReason> {
+    Some(match feature {
+        "accesses" => AlertReason::Accesses,
+        "patients" => AlertReason::Patients,
+        "denied" => AlertReason::Denied,
+        "probing" => AlertReason::Probing,
+        "off_hours" => AlertReason::OffHours,
+        "new_hours" => AlertReason::NewHours,
+        "rare_categories" => AlertReason::RareCategories,
+        "outsiders" => AlertReason::Outsiders,
+        "emergencies" => AlertReason::Emergencies,
+        "unreviewed" => AlertReason::Unreviewed,
+        "change" => AlertReason::Change,
+        _ => return None,
+    })
+}
+
+/// The alert of a flagged report: its window, its score in tenths (rounded up, 1–10) and its
+/// reasons (the feature with the highest z when none reached the naming threshold).
+///
+/// # Errors
+/// The accessor is not an SS58 address.
+pub fn alert_of(report: &AccessorReport) -> Result<AuditAlert> {
+    let accessor = ehr_types::ss58::decode(&report.accessor).with_context(|| report.accessor.clone())?;
+    let mut reasons: Vec<AlertReason> =
+        report.reason_codes.iter().filter_map(|code| reason_of(code)).collect();
+    if reasons.is_empty() {
+        let top = report.features.iter().max_by(|a, b| a.z.total_cmp(&b.z));
+        reasons.extend(top.and_then(|feature| reason_of(feature.name)));
+    }
+    if reasons.is_empty() {
+        reasons.push(AlertReason::Change);
+    }
+    Ok(AuditAlert {
+        accessor,
+        window_start_ms: report.window.from_ms,
+        window_end_ms: report.window.to_ms.saturating_add(1),
+        score_bucket: (report.score * 10.0).ceil().clamp(1.0, 10.0) as u8,
+        reasons: AlertReasons::of(&reasons),
+    })
+}
+
+/// The alerts of `reports` to post: flagged ones whose window does not overlap an alert
+/// already raised for the same accessor (`posted`).
+///
+/// # Errors
+/// An accessor is not an SS58 address.
+pub fn new_alerts(reports: &[AccessorReport], posted: &[AuditAlert]) -> Result<Vec<AuditAlert>> {
+    let mut alerts = Vec::new();
+    for report in reports.iter().filter(|r| r.flagged) {
+        let alert = alert_of(report)?;
+        let known = posted.iter().chain(&alerts).any(|p: &AuditAlert| {
+            p.accessor == alert.accessor
+                && p.window_start_ms < alert.window_end_ms
+                && alert.window_start_ms < p.window_end_ms
+        });
+        if !known {
+            alerts.push(alert);
+        }
+    }
+    Ok(alerts)
+}
+
+/// Every alert raised on `scores` so far, oldest first.
+///
+/// # Errors
+/// The node could not be asked, or refused the query.
+pub async fn raised_alerts(
+    node: &Node,
+    scores: &ContractRef,
+    caller: &AccountId,
+) -> Result<Vec<StoredAlert>> {
+    let mut alerts = Vec::new();
+    let mut from: AlertId = 0;
+    loop {
+        let page: Result<Page<(AlertId, StoredAlert)>, ScoreError> =
+            node.dry_run(scores, caller, "alerts", &(from, MAX_PAGE_LIMIT, false)).await?.value;
+        let page = page.map_err(|e| anyhow!("alerts: {e:?}"))?;
+        alerts.extend(page.items.into_iter().map(|(_, alert)| alert));
+        match page.next {
+            Some(next) => from = next,
+            None => return Ok(alerts),
+        }
+    }
+}
+
+/// Signs and submits `alerts` (at most `MAX_ALERTS`) under the next alert nonce of `key`.
+///
+/// # Errors
+/// The node could not be asked or the transaction failed; the contract's refusal is in the
+/// returned value.
+pub async fn post_alerts(
+    node: &Node,
+    scores: &ContractRef,
+    key: &OracleKey,
+    account: &Keypair,
+    alerts: Vec<AuditAlert>,
+) -> Result<Submitted<Result<AlertId, ScoreError>>> {
+    let caller = ehr_client::account_of(account);
+    let nonce: u64 = node.dry_run(scores, &caller, "alert_nonce", &(key.public(),)).await?.value;
+    let batch = AlertBatch {
+        contract: scores.address,
+        chain: node.genesis_hash(),
+        signer: key.public(),
+        nonce: nonce.checked_add(1).context("the signer's alert nonces are used up")?,
+        alerts,
+    };
+    let signature = key.sign_alerts(&batch);
+    node.submit(scores, account, "submit_alerts", &(batch, signature)).await
+}
+
+/// Posts `alerts` in batches of `MAX_ALERTS`; returns the ids raised.
+///
+/// # Errors
+/// As [`post_alerts`], and a batch the contract refused.
+pub async fn post_all(
+    node: &Node,
+    scores: &ContractRef,
+    key: &OracleKey,
+    account: &Keypair,
+    alerts: &[AuditAlert],
+) -> Result<Vec<AlertId>> {
+    let mut ids = Vec::new();
+    for chunk in alerts.chunks(MAX_ALERTS as usize) {
+        let submitted = post_alerts(node, scores, key, account, chunk.to_vec()).await?;
+        let first =
+            submitted.value().map_err(|e| anyhow!("the risk-scores contract refused the alerts: {e:?}"))?;
+        if submitted.included.is_none() {
+            return Err(anyhow!("the alerts were not submitted"));
+        }
+        ids.extend((first..).take(chunk.len()));
+    }
+    Ok(ids)
+}
+
+/// One line of what was posted, for logs and the CLI.
+pub fn describe(id: AlertId, alert: &AuditAlert) -> String {
+    format!(
+        "alert {id}: {} score ≤ {}/10 for {:?}, window {}..{} ms",
+        ss58(&alert.accessor),
+        alert.score_bucket,
+        alert.reasons.reasons(),
+        alert.window_start_ms,
+        alert.window_end_ms
+    )
+}
+
+/// How `audit watch` runs.
+pub struct WatchOptions {
+    /// First block to read.
+    pub from: u32,
+    /// Exit once this block has been read and scored.
+    pub until_block: Option<u32>,
+    /// Which head to follow.
+    pub follow: Follow,
+    /// Time between looks for new blocks.
+    pub poll: Duration,
+    /// The detector's settings.
+    pub config: DetectorConfig,
+    /// Decisions older than this (before the newest one) are dropped from the history scored.
+    pub history_ms: u64,
+    /// Post flagged accessors (else only report them).
+    pub post: bool,
+}
+
+/// The accounts and contracts `audit watch` uses.
+pub struct Watcher<'a> {
+    /// The node.
+    pub node: &'a Node,
+    /// The records contract (the trail).
+    pub records: &'a ContractRef,
+    /// The registry (accessors' roles).
+    pub registry: &'a ContractRef,
+    /// The risk-scores contract (alerts).
+    pub scores: &'a ContractRef,
+    /// The oracle's signing key.
+    pub key: &'a OracleKey,
+    /// The account that submits.
+    pub account: &'a Keypair,
+}
+
+/// Follows the chain: reads each new block's access decisions, scores the trail, and posts each
+/// accessor's flagged window once (alerts already on chain count as posted, so a restart posts
+/// nothing twice). Returns the ids posted when `until_block` is reached.
+///
+/// # Errors
+/// The node failed, or refused alerts.
+pub async fn watch(w: Watcher<'_>, options: WatchOptions) -> Result<Vec<AlertId>> {
+    let caller = ehr_client::account_of(w.account);
+    let mut posted: Vec<AuditAlert> =
+        raised_alerts(w.node, w.scores, &caller).await?.into_iter().map(|stored| stored.alert).collect();
+    let mut history: Vec<AuditLine> = Vec::new();
+    let mut cursor = options.from;
+    let mut ids = Vec::new();
+    loop {
+        let head = match options.follow {
+            Follow::Best => w.node.best_block().await?.0,
+            Follow::Finalized => w.node.finalized_block().await?.0,
+        };
+        let head = options.until_block.map_or(head, |until| head.min(until));
+        if head >= cursor {
+            let mut buffer = Vec::new();
+            let exported = export(w.node, w.records, w.registry, cursor, Some(head), &mut buffer).await?;
+            cursor = head.saturating_add(1);
+            if exported.lines > 0 {
+                history.extend(read_numbered_lines(buffer.as_slice())?.into_iter().map(|(_, line)| line));
+                let newest = history.last().map_or(0, |line| line.time_ms);
+                history.retain(|line| newest.saturating_sub(line.time_ms) <= options.history_ms);
+                let reports = ehr_audit::detect(&history, &options.config);
+                let alerts = new_alerts(&reports, &posted)?;
+                tracing::info!(
+                    blocks = exported.blocks,
+                    decisions = exported.lines,
+                    scored = history.len(),
+                    flagged = reports.iter().filter(|r| r.flagged).count(),
+                    new = alerts.len(),
+                    "scored the trail up to block {head}"
+                );
+                if options.post && !alerts.is_empty() {
+                    let raised = post_all(w.node, w.scores, w.key, w.account, &alerts).await?;
+                    for (id, alert) in raised.iter().zip(&alerts) {
+                        tracing::info!("{}", describe(*id, alert));
+                    }
+                    ids.extend(raised);
+                    posted.extend(alerts);
+                } else {
+                    for alert in &alerts {
+                        tracing::info!("flagged (not posted): {}", describe(0, alert));
+                    }
+                    posted.extend(alerts);
+                }
+            }
+        }
+        if options.until_block.is_some_and(|until| cursor > until) {
+            return Ok(ids);
+        }
+        tokio::time::sleep(options.poll).await;
+    }
+}
