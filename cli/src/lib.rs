@@ -9,6 +9,10 @@
 //! - A provider's read is always audited first (`request_access`), granted or denied, then
 //!   fetched from the vault and opened with the provider's own key.
 //! - Erasure tombstones the record on chain and destroys its envelope and keys in the vault.
+//! - Emergency (break-glass) access: a Doctor opens it for a bounded time; a patient who opted
+//!   in has their records also wrapped for the institution's emergency key, which the vault
+//!   re-wraps for the Doctor only during open, audited emergency access; an Auditor reviews
+//!   every case and acknowledges the audit analytics' alerts.
 
 #![forbid(unsafe_code)]
 
@@ -21,6 +25,11 @@ use anyhow::{anyhow, bail, Context, Result};
 use ehr_client::{account_of, deploy::Deployment, ss58, ContractRef, EhrEvent, Keypair, Node, Submitted};
 use ehr_envelope::{Envelope, KeyPair, PublicKey, WrappedKey};
 use ehr_types::{
+    alerts::{AlertId, StoredAlert},
+    emergency::{
+        EmergencyCase, EmergencyId, EmergencyOutcome, EmergencyPolicy, EmergencyPurpose, ReviewReason,
+        ReviewVerdict, MAX_OVERDUE_STEP,
+    },
     scores::{StoredScore, MAX_PURGE},
     AccessDecision, AccountId, AddRecordOutcome, ContentHash, Grant, Page, ProviderRole, Record,
     RecordCategory, RecordId, RecordsError, RegistryError, Scope, ScoreError, MAX_PAGE_LIMIT,
@@ -91,25 +100,47 @@ pub struct TrailEntry {
 
 /// Parses a category name: `LabResult`, `lab-result`, `lab_result` or `labresult`.
 pub fn parse_category(text: &str) -> Result<RecordCategory> {
-    let wanted: String = text.chars().filter(|c| *c != '-' && *c != '_').collect::<String>().to_lowercase();
-    RecordCategory::ALL.iter().copied().find(|c| format!("{c:?}").to_lowercase() == wanted).ok_or_else(|| {
-        let names: Vec<String> = RecordCategory::ALL.iter().map(|c| format!("{c:?}")).collect();
-        anyhow!("unknown record category {text:?}; one of: {}", names.join(", "))
+    parse_variant(text, &RecordCategory::ALL, "record category")
+}
+
+/// Parses a name of one of `all`'s variants, in any case, ignoring `-` and `_`; else an error
+/// naming `what` and listing the names.
+pub fn parse_variant<T: Copy + std::fmt::Debug>(text: &str, all: &[T], what: &str) -> Result<T> {
+    let wanted: String =
+        text.trim().chars().filter(|c| *c != '-' && *c != '_').collect::<String>().to_lowercase();
+    all.iter().copied().find(|v| format!("{v:?}").to_lowercase() == wanted).ok_or_else(|| {
+        let names: Vec<String> = all.iter().map(|v| format!("{v:?}")).collect();
+        anyhow!("unknown {what} {text:?}; one of: {}", names.join(", "))
     })
 }
 
-/// Parses a provider role name: `Doctor`, `Lab`, `Pharmacy`, `Insurer` or `Analytics` (any case).
+/// Parses a provider role name: `Doctor`, `Lab`, `Pharmacy`, `Insurer`, `Analytics` or
+/// `Auditor` (any case).
 pub fn parse_role(text: &str) -> Result<ProviderRole> {
-    const ROLES: [ProviderRole; 5] = [
-        ProviderRole::Doctor,
-        ProviderRole::Lab,
-        ProviderRole::Pharmacy,
-        ProviderRole::Insurer,
-        ProviderRole::Analytics,
+    parse_variant(text, &ProviderRole::ALL, "provider role")
+}
+
+/// Parses an HL7 purpose of use of emergency access: `ETREAT` or `BTG` (any case).
+pub fn parse_purpose(text: &str) -> Result<EmergencyPurpose> {
+    parse_variant(text, &[EmergencyPurpose::Etreat, EmergencyPurpose::Btg], "purpose of use")
+}
+
+/// Parses a review verdict: `accepted` or `flagged`.
+pub fn parse_verdict(text: &str) -> Result<ReviewVerdict> {
+    parse_variant(text, &[ReviewVerdict::Accepted, ReviewVerdict::Flagged], "verdict")
+}
+
+/// Parses a review reason code (e.g. `emergency-documented`, `no-care-relationship`).
+pub fn parse_review_reason(text: &str) -> Result<ReviewReason> {
+    const ALL: [ReviewReason; 6] = [
+        ReviewReason::EmergencyDocumented,
+        ReviewReason::PatientIncapacitated,
+        ReviewReason::NoEmergencyDocumented,
+        ReviewReason::NoCareRelationship,
+        ReviewReason::ExcessiveAccess,
+        ReviewReason::Other,
     ];
-    ROLES.iter().copied().find(|r| format!("{r:?}").eq_ignore_ascii_case(text.trim())).ok_or_else(|| {
-        anyhow!("unknown provider role {text:?}; one of: Doctor, Lab, Pharmacy, Insurer, Analytics")
-    })
+    parse_variant(text, &ALL, "review reason")
 }
 
 /// The contract's answer, or an error naming the message and the contract's typed error.
@@ -217,7 +248,24 @@ impl Session {
         })?;
         let mut readers = vec![(*patient, PublicKey(own))];
         readers.extend(found.providers.into_iter().map(|(provider, key)| (provider, PublicKey(key))));
+        if let Some(key) = self.emergency_key_of(patient).await? {
+            readers.push((self.records.address, key));
+        }
         Ok((readers, found.without_key))
+    }
+
+    /// The institution's emergency key, when `patient` opted in to it and it is published: a
+    /// record of the patient is also wrapped for it, kept in the vault under the records
+    /// contract's account.
+    pub async fn emergency_key_of(&self, patient: &AccountId) -> Result<Option<PublicKey>> {
+        let opted_in: bool =
+            self.node.dry_run(&self.records, patient, "emergency_opt_in", &(*patient,)).await?.value;
+        if !opted_in {
+            return Ok(None);
+        }
+        let key: Option<[u8; 32]> =
+            self.node.dry_run(&self.records, patient, "emergency_key", &()).await?.value;
+        Ok(key.map(PublicKey))
     }
 
     /// Seals `document` as a `category` record of `patient` for its readers, anchors it (as
@@ -406,13 +454,25 @@ impl Session {
                 ss58(provider)
             );
         };
+        self.share_records(provider, &reader_key, scope.read, keys).await
+    }
+
+    /// Re-wraps, for `reader_key` of `reader`, the data keys of the caller's records of the
+    /// categories `categories` (unwrapped with the patient's `keys`); returns how many.
+    async fn share_records(
+        &self,
+        reader: &AccountId,
+        reader_key: &PublicKey,
+        categories: ehr_types::CategorySet,
+        keys: &KeyPair,
+    ) -> Result<usize> {
         let mut shared = 0;
         // The chart's records, and the latest risk report of each model (reports are not in
         // the chart's pages; earlier reports stay with the readers they were sealed for).
         let mut records = self.records_of(&self.account).await?;
         records.extend(self.latest_reports_of(&self.account).await?);
         for record in records {
-            if record.is_erased() || !scope.read.contains(record.category) {
+            if record.is_erased() || !categories.contains(record.category) {
                 continue;
             }
             let (_, own) = match self.vault.fetch(&self.signer, &self.account, &record.content_hash).await {
@@ -424,14 +484,165 @@ impl Session {
             let data_key = own.unwrap(keys, &record.content_hash).map_err(|e| {
                 anyhow!("cannot unwrap record {} with this encryption key file: {e}", record.id)
             })?;
-            let wrapped = data_key.wrap_for(&reader_key, &record.content_hash)?;
+            let wrapped = data_key.wrap_for(reader_key, &record.content_hash)?;
             self.vault
-                .share(&self.signer, &self.account, &record.content_hash, provider, &wrapped)
+                .share(&self.signer, &self.account, &record.content_hash, reader, &wrapped)
                 .await
                 .with_context(|| format!("sharing record {}", record.id))?;
             shared += 1;
         }
         Ok(shared)
+    }
+
+    /// Opts the caller in to (or out of) the institution's emergency key. Opting in wraps every
+    /// record of the chart (and the latest risk reports) for the emergency key too (unwrapped
+    /// with the patient's `keys`), so that a Doctor under open, audited emergency access can
+    /// read them; opting out deletes those keys in the vault. Returns how many keys were
+    /// shared or deleted.
+    pub async fn set_emergency_opt_in(&self, opted_in: bool, keys: &KeyPair) -> Result<u64> {
+        if opted_in {
+            let published: Option<[u8; 32]> =
+                self.node.dry_run(&self.records, &self.account, "emergency_key", &()).await?.value;
+            if published.is_none() {
+                bail!("the institution has published no emergency key yet (`ehr admin emergency-key`)");
+            }
+        }
+        let submitted: Submitted<Result<(), RecordsError>> =
+            self.node.submit(&self.records, &self.signer, "set_emergency_opt_in", &(opted_in,)).await?;
+        accepted("set_emergency_opt_in", &submitted)?;
+        let holder = self.records.address;
+        if opted_in {
+            let key = self.emergency_key_of(&self.account).await?.context("the emergency key")?;
+            let shared = self.share_records(&holder, &key, ehr_types::CategorySet::all(), keys).await?;
+            Ok(shared as u64)
+        } else {
+            self.vault
+                .revoke(&self.signer, &self.account, &holder)
+                .await
+                .context("opted out on chain, but the vault did not delete the emergency keys; run it again")
+        }
+    }
+
+    // ---- emergency access, audit ----------------------------------------------------------
+
+    /// Opens emergency access to `patient` for `blocks` blocks (the caller must be an active
+    /// Doctor); returns the case.
+    pub async fn open_emergency(
+        &self,
+        patient: &AccountId,
+        purpose: EmergencyPurpose,
+        blocks: u32,
+    ) -> Result<EmergencyId> {
+        let submitted: Submitted<Result<EmergencyOutcome, RecordsError>> = self
+            .node
+            .submit(&self.records, &self.signer, "open_emergency", &(*patient, purpose, blocks))
+            .await?;
+        match accepted("open_emergency", &submitted)? {
+            EmergencyOutcome::Opened(case) => Ok(case),
+            EmergencyOutcome::Denied(reason) => {
+                bail!("emergency access denied: {reason:?} (the attempt is audited on chain)")
+            }
+        }
+    }
+
+    /// Closes the caller's emergency case `case` now.
+    pub async fn close_emergency(&self, case: EmergencyId) -> Result<()> {
+        let submitted: Submitted<Result<(), RecordsError>> =
+            self.node.submit(&self.records, &self.signer, "close_emergency", &(case,)).await?;
+        accepted("close_emergency", &submitted)
+    }
+
+    /// Reviews emergency case `case` (the caller must be an active Auditor).
+    pub async fn review_emergency(
+        &self,
+        case: EmergencyId,
+        verdict: ReviewVerdict,
+        reason: ReviewReason,
+    ) -> Result<()> {
+        let submitted: Submitted<Result<(), RecordsError>> = self
+            .node
+            .submit(&self.records, &self.signer, "review_emergency", &(case, verdict, reason))
+            .await?;
+        accepted("review_emergency", &submitted)
+    }
+
+    /// Raises the overdue reviews, up to 32 cases per transaction until none is left to look
+    /// at; returns how many were raised.
+    pub async fn raise_overdue(&self) -> Result<u32> {
+        let mut raised = 0u32;
+        loop {
+            let submitted: Submitted<Result<u32, RecordsError>> =
+                self.node.submit(&self.records, &self.signer, "raise_overdue", &(MAX_OVERDUE_STEP,)).await?;
+            let count = accepted("raise_overdue", &submitted)?;
+            raised = raised.saturating_add(count);
+            if submitted.included.is_none() || count == 0 {
+                return Ok(raised);
+            }
+        }
+    }
+
+    /// Every emergency case (with `unreviewed_only`, the unreviewed ones), oldest first.
+    pub async fn emergencies(&self, unreviewed_only: bool) -> Result<Vec<(EmergencyId, EmergencyCase)>> {
+        let mut all = Vec::new();
+        let mut from: EmergencyId = 0;
+        loop {
+            let page: Result<Page<(EmergencyId, EmergencyCase)>, RecordsError> = self
+                .node
+                .dry_run(
+                    &self.records,
+                    &self.account,
+                    "emergencies",
+                    &(from, MAX_PAGE_LIMIT, unreviewed_only),
+                )
+                .await?
+                .value;
+            let page = page.map_err(|e| anyhow!("emergencies: {e:?}"))?;
+            all.extend(page.items);
+            match page.next {
+                Some(next) => from = next,
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Every audit alert (with `unacknowledged_only`, the unacknowledged ones), oldest first.
+    pub async fn alerts(&self, unacknowledged_only: bool) -> Result<Vec<(AlertId, StoredAlert)>> {
+        let mut all = Vec::new();
+        let mut from: AlertId = 0;
+        loop {
+            let page: Result<Page<(AlertId, StoredAlert)>, ScoreError> = self
+                .node
+                .dry_run(&self.scores, &self.account, "alerts", &(from, MAX_PAGE_LIMIT, unacknowledged_only))
+                .await?
+                .value;
+            let page = page.map_err(|e| anyhow!("alerts: {e:?}"))?;
+            all.extend(page.items);
+            match page.next {
+                Some(next) => from = next,
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Acknowledges alert `id` (the caller must be an active Auditor).
+    pub async fn acknowledge_alert(&self, id: AlertId) -> Result<()> {
+        let submitted: Submitted<Result<(), ScoreError>> =
+            self.node.submit(&self.scores, &self.signer, "acknowledge_alert", &(id,)).await?;
+        accepted("acknowledge_alert", &submitted)
+    }
+
+    /// Sets the emergency-access policy (the registry's admin only).
+    pub async fn set_emergency_policy(&self, policy: EmergencyPolicy) -> Result<()> {
+        let submitted: Submitted<Result<(), RecordsError>> =
+            self.node.submit(&self.records, &self.signer, "set_emergency_policy", &(policy,)).await?;
+        accepted("set_emergency_policy", &submitted)
+    }
+
+    /// Publishes the institution's emergency public key (the registry's admin only).
+    pub async fn set_emergency_key(&self, key: &PublicKey) -> Result<()> {
+        let submitted: Submitted<Result<(), RecordsError>> =
+            self.node.submit(&self.records, &self.signer, "set_emergency_key", &(key.0,)).await?;
+        accepted("set_emergency_key", &submitted)
     }
 
     /// Revokes `provider`'s grant on chain and deletes its wrapped keys in the vault; returns
@@ -484,6 +695,13 @@ impl Session {
                 let Ok(Some(event)) = EhrEvent::decode(&raw) else { continue };
                 let about = match &event {
                     EhrEvent::AccessRequested(e) => e.patient,
+                    EhrEvent::LegacyAccessRequested(e) => e.patient,
+                    EhrEvent::EmergencyOpened(e) => e.patient,
+                    EhrEvent::EmergencyDenied(e) => e.patient,
+                    EhrEvent::EmergencyClosed(e) => e.patient,
+                    EhrEvent::EmergencyReviewed(e) => e.patient,
+                    EhrEvent::EmergencyReviewOverdue(e) => e.patient,
+                    EhrEvent::EmergencyKeyOptIn(e) => e.patient,
                     EhrEvent::AccessGranted(e) => e.patient,
                     EhrEvent::AccessRevoked(e) => e.patient,
                     EhrEvent::RecordAdded(e) => e.patient,
@@ -517,7 +735,7 @@ impl Session {
 pub fn describe_entry(entry: &TrailEntry) -> String {
     let line = match &entry.event {
         EhrEvent::AccessRequested(e) => format!(
-            "{} {:?} {:?} by {}: {}",
+            "{} {:?} {:?} by {}: {}{}",
             if e.decision == AccessDecision::Granted { "GRANTED" } else { "DENIED " },
             e.mode,
             e.category,
@@ -525,7 +743,32 @@ pub fn describe_entry(entry: &TrailEntry) -> String {
             match e.decision {
                 AccessDecision::Granted => "allowed".to_string(),
                 AccessDecision::Denied(reason) => format!("{reason:?}"),
-            }
+            },
+            if e.emergency { " UNDER EMERGENCY ACCESS" } else { "" }
+        ),
+        EhrEvent::EmergencyOpened(e) => format!(
+            "EMERGENCY access {} opened by {} ({:?}) until block {}; an auditor reviews it by block {}",
+            e.case,
+            ss58(&e.clinician),
+            e.purpose,
+            e.expires_at,
+            e.review_due
+        ),
+        EhrEvent::EmergencyDenied(e) => {
+            format!("EMERGENCY access refused to {}: {:?}", ss58(&e.clinician), e.reason)
+        }
+        EhrEvent::EmergencyReviewed(e) => format!(
+            "EMERGENCY access {} reviewed by {}: {:?} ({:?})",
+            e.case,
+            ss58(&e.auditor),
+            e.verdict,
+            e.reason
+        ),
+        EhrEvent::EmergencyReviewOverdue(e) => format!(
+            "EMERGENCY access {} by {} was not reviewed by block {}",
+            e.case,
+            ss58(&e.clinician),
+            e.review_due
         ),
         EhrEvent::AccessGranted(e) => format!(
             "consent  to {}: read {:?} write {:?}, {}",

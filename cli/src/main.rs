@@ -4,12 +4,18 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use ehr_cli::{describe_entry, identity, parse_category, parse_role, Endpoints, Session};
+use ehr_cli::{
+    describe_entry, identity, parse_category, parse_purpose, parse_review_reason, parse_role, parse_verdict,
+    Endpoints, Session,
+};
 use ehr_client::{
     args::{BlockRange, ChainArgs},
     parse_account, ss58, Keypair,
 };
-use ehr_types::{CategorySet, ProviderRole, RecordCategory, RecordId, Scope};
+use ehr_types::{
+    emergency::{EmergencyPolicy, EmergencyPurpose, ReviewReason, ReviewVerdict},
+    CategorySet, ProviderRole, RecordCategory, RecordId, Scope,
+};
 
 /// The patient's and the providers' command line: keys in private files, records sealed on
 /// this machine before they leave it, consent and audit on chain, documents through the vault.
@@ -41,6 +47,53 @@ enum Command {
     /// What the provider registry's admin does.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// What a compliance auditor does: review emergency accesses, acknowledge alerts.
+    #[command(subcommand)]
+    Auditor(AuditorCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditorCommand {
+    /// Lists emergency (break-glass) cases: who opened which, until when, its review deadline
+    /// and review (default: the unreviewed ones).
+    Cases {
+        #[command(flatten)]
+        connection: Connection,
+        /// Every case, reviewed ones too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Reviews an emergency case, once: accepted or flagged, with a reason code.
+    Review {
+        #[command(flatten)]
+        connection: Connection,
+        /// The case's id.
+        case: u32,
+        /// accepted or flagged.
+        #[arg(long, value_parser = parse_verdict)]
+        verdict: ReviewVerdict,
+        /// emergency-documented, patient-incapacitated, no-emergency-documented,
+        /// no-care-relationship, excessive-access or other.
+        #[arg(long, value_parser = parse_review_reason)]
+        reason: ReviewReason,
+    },
+    /// Raises every emergency case unreviewed past its deadline (anyone may).
+    RaiseOverdue(#[command(flatten)] Connection),
+    /// Lists the audit analytics' alerts (default: the unacknowledged ones).
+    Alerts {
+        #[command(flatten)]
+        connection: Connection,
+        /// Every alert, acknowledged ones too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Acknowledges an alert, once.
+    Ack {
+        #[command(flatten)]
+        connection: Connection,
+        /// The alert's id.
+        id: u32,
+    },
 }
 
 // The variants' names are the subcommands users type (`ehr admin register-provider`).
@@ -70,6 +123,26 @@ enum AdminCommand {
         connection: Connection,
         /// The provider's account.
         provider: String,
+    },
+    /// Sets the emergency-access policy: the longest emergency access and the review deadline,
+    /// in blocks, for cases opened from now on.
+    EmergencyPolicy {
+        #[command(flatten)]
+        connection: Connection,
+        /// Longest emergency access, in blocks (1–14400).
+        #[arg(long)]
+        max_blocks: u32,
+        /// Blocks after an access ends by which an auditor must review it (1–432000).
+        #[arg(long)]
+        review_blocks: u32,
+    },
+    /// Publishes the institution's emergency X25519 public key (from the key file the vault
+    /// runs with, `ehr-vault --emergency-key`).
+    EmergencyKey {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(flatten)]
+        key: KeyArg,
     },
     /// After an upgrade to storage version 3: deletes the risk scores earlier versions kept in
     /// the clear, found in the risk-scores contract's old `ScoreAccepted` events (anyone may).
@@ -184,6 +257,18 @@ enum PatientCommand {
         #[arg(long, default_value = ai_oracle::pce::PooledCohortEquations::ID)]
         model: String,
     },
+    /// Opts in to (or, with --off, out of) the institution's emergency key: the chart's records
+    /// are also wrapped for it, so that a Doctor under open, audited emergency access can read
+    /// them when the patient cannot grant; opting out deletes those keys in the vault.
+    EmergencyOptIn {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(flatten)]
+        key: KeyArg,
+        /// Opt out instead.
+        #[arg(long)]
+        off: bool,
+    },
     /// Shows who asked for what in the patient's chart, granted or denied, and every consent
     /// change, from the chain's events.
     Audit {
@@ -230,6 +315,27 @@ enum ProviderCommand {
         /// The model's id (`ai-oracle models`).
         #[arg(long, default_value = ai_oracle::pce::PooledCohortEquations::ID)]
         model: String,
+    },
+    /// Opens emergency (break-glass) read access to a patient who gave no grant (Doctors only):
+    /// bounded, never extended, every read audited as an emergency, reviewed by an auditor.
+    Emergency {
+        #[command(flatten)]
+        connection: Connection,
+        /// The patient's account.
+        patient: String,
+        /// HL7 purpose of use: ETREAT (emergency treatment) or BTG (break the glass).
+        #[arg(long, value_parser = parse_purpose, default_value = "etreat")]
+        purpose: EmergencyPurpose,
+        /// How long, in blocks (at most the policy's maximum).
+        #[arg(long)]
+        blocks: u32,
+    },
+    /// Closes the caller's emergency access before it expires.
+    CloseEmergency {
+        #[command(flatten)]
+        connection: Connection,
+        /// The case's id.
+        case: u32,
     },
     /// Adds a record to a patient's chart with a write grant: sealed for the patient and its
     /// current readers, anchored (audited) and stored in the vault.
@@ -282,12 +388,19 @@ fn account(text: &str, what: &str) -> Result<ehr_types::AccountId> {
     parse_account(text).with_context(|| format!("{what} {text:?}"))
 }
 
-fn report_stored(stored: &ehr_cli::Stored) {
+fn report_stored(s: &Session, stored: &ehr_cli::Stored) {
+    let name = |account: &ehr_types::AccountId| {
+        if *account == s.records.address {
+            "the institution's emergency key".to_string()
+        } else {
+            ss58(account)
+        }
+    };
     println!(
         "record {} stored, envelope sha256 0x{}, sealed for {}",
         stored.id,
         hex::encode(stored.content_hash),
-        stored.recipients.iter().map(ss58).collect::<Vec<_>>().join(", ")
+        stored.recipients.iter().map(name).collect::<Vec<_>>().join(", ")
     );
     for skipped in &stored.skipped {
         println!("not sealed for {} (it has published no encryption key)", ss58(skipped));
@@ -319,7 +432,7 @@ async fn run(command: Command) -> Result<()> {
                 let document = read_document(&file)?;
                 let s = connection.session().await?;
                 let patient = s.account;
-                report_stored(&s.add_record(&patient, category, &document).await?);
+                report_stored(&s, &s.add_record(&patient, category, &document).await?);
             }
             PatientCommand::Grant { connection, key, provider, read, write, expires_in } => {
                 let keys = identity::read_key_file(&key.key)?;
@@ -373,6 +486,15 @@ async fn run(command: Command) -> Result<()> {
                 let patient = s.account;
                 print_score(&s.read_score(&patient, &model_hash(&model)?, &keys).await?);
             }
+            PatientCommand::EmergencyOptIn { connection, key, off } => {
+                let keys = identity::read_key_file(&key.key)?;
+                let count = connection.session().await?.set_emergency_opt_in(!off, &keys).await?;
+                if off {
+                    println!("opted out of the emergency key; {count} emergency key(s) deleted in the vault");
+                } else {
+                    println!("opted in to the emergency key; {count} record(s) wrapped for it");
+                }
+            }
             PatientCommand::Audit { connection, blocks: BlockRange { from, to } } => {
                 let s = connection.session().await?;
                 for entry in s.audit_trail(&s.account, from, to).await? {
@@ -398,11 +520,83 @@ async fn run(command: Command) -> Result<()> {
                 let s = connection.session().await?;
                 print_score(&s.read_score(&patient, &model_hash(&model)?, &keys).await?);
             }
+            ProviderCommand::Emergency { connection, patient, purpose, blocks } => {
+                let patient = account(&patient, "patient")?;
+                let s = connection.session().await?;
+                let case = s.open_emergency(&patient, purpose, blocks).await?;
+                println!(
+                    "emergency access {case} to {} open for {blocks} blocks ({purpose:?}); every read is audited \
+                     as an emergency and an auditor reviews it",
+                    ss58(&patient)
+                );
+            }
+            ProviderCommand::CloseEmergency { connection, case } => {
+                connection.session().await?.close_emergency(case).await?;
+                println!("emergency access {case} closed");
+            }
             ProviderCommand::AddRecord { connection, patient, category, file } => {
                 let document = read_document(&file)?;
                 let patient = account(&patient, "patient")?;
                 let s = connection.session().await?;
-                report_stored(&s.add_record(&patient, category, &document).await?);
+                report_stored(&s, &s.add_record(&patient, category, &document).await?);
+            }
+        },
+        Command::Auditor(command) => match command {
+            AuditorCommand::Cases { connection, all } => {
+                let s = connection.session().await?;
+                let now = s.node.best_block().await?.0;
+                for (id, case) in s.emergencies(!all).await? {
+                    let review = match case.review {
+                        Some(r) => format!(
+                            "{:?} ({:?}) by {} in block {}",
+                            r.verdict,
+                            r.reason,
+                            ss58(&r.auditor),
+                            r.reviewed_at
+                        ),
+                        None if case.is_overdue(now) => format!("OVERDUE since block {}", case.review_due),
+                        None => format!("to review by block {}", case.review_due),
+                    };
+                    println!(
+                        "case {id}: {} opened by {} ({:?}) in block {}, {} block {}; {review}",
+                        ss58(&case.patient),
+                        ss58(&case.clinician),
+                        case.purpose,
+                        case.opened_at,
+                        if case.is_open(now) { "open until" } else { "ended in" },
+                        case.expires_at
+                    );
+                }
+            }
+            AuditorCommand::Review { connection, case, verdict, reason } => {
+                connection.session().await?.review_emergency(case, verdict, reason).await?;
+                println!("emergency case {case} reviewed: {verdict:?} ({reason:?})");
+            }
+            AuditorCommand::RaiseOverdue(connection) => {
+                let raised = connection.session().await?.raise_overdue().await?;
+                println!("{raised} overdue review(s) raised");
+            }
+            AuditorCommand::Alerts { connection, all } => {
+                for (id, stored) in connection.session().await?.alerts(!all).await? {
+                    let a = &stored.alert;
+                    println!(
+                        "alert {id}: {} score ≤ {}/10 for {:?}, window {} .. {} (raised in block {}){}",
+                        ss58(&a.accessor),
+                        a.score_bucket,
+                        a.reasons.reasons(),
+                        utc(a.window_start_ms),
+                        utc(a.window_end_ms),
+                        stored.raised_at,
+                        stored
+                            .acknowledged
+                            .map(|(by, block)| format!(", acknowledged by {} in block {block}", ss58(&by)))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            AuditorCommand::Ack { connection, id } => {
+                connection.session().await?.acknowledge_alert(id).await?;
+                println!("alert {id} acknowledged");
             }
         },
         Command::Admin(command) => match command {
@@ -420,6 +614,16 @@ async fn run(command: Command) -> Result<()> {
                 let provider = account(&provider, "provider")?;
                 connection.session().await?.set_provider_suspended(&provider, false).await?;
                 println!("reinstated {}", ss58(&provider));
+            }
+            AdminCommand::EmergencyPolicy { connection, max_blocks, review_blocks } => {
+                let policy = EmergencyPolicy { max_blocks, review_blocks };
+                connection.session().await?.set_emergency_policy(policy).await?;
+                println!("emergency access: at most {max_blocks} blocks, reviewed within {review_blocks} blocks after");
+            }
+            AdminCommand::EmergencyKey { connection, key } => {
+                let keys = identity::read_key_file(&key.key)?;
+                connection.session().await?.set_emergency_key(&keys.public()).await?;
+                println!("published the emergency key {}", keys.public());
             }
             AdminCommand::PurgeLegacyScores { connection, blocks: BlockRange { from, to } } => {
                 let (found, deleted) = connection.session().await?.purge_legacy_scores(from, to).await?;
@@ -479,4 +683,12 @@ fn print_score(score: &ehr_cli::CheckedScore) {
     for term in &report.terms {
         println!("    {:<32} {:>10.4}", term.term, term.contribution);
     }
+}
+
+/// Unix milliseconds as an ISO 8601 UTC time.
+fn utc(ms: u64) -> String {
+    i64::try_from(ms)
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map_or_else(|| format!("{ms} ms"), |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }

@@ -45,7 +45,8 @@ fn fetch(
     let request = ehr.request_access(caller, patient, category);
     show("request_access", &request);
     let decision = request.value.map_err(|e| anyhow::anyhow!("request_access: {e:?}"))?;
-    let audited = decision.is_granted().then(|| ehr.chain.block_number());
+    let audited =
+        decision.is_granted().then(|| release::Audited { block: ehr.chain.block_number(), emergency: false });
     let release = release::decide(&caller, &patient, category, decision, audited, AUDIT_WINDOW);
     println!("  vault release rule: {release:?}");
     if let Err(refusal) = release {

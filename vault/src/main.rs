@@ -35,6 +35,11 @@ struct Args {
     /// Largest clock skew of a signed request, in milliseconds.
     #[arg(long, default_value_t = ehr_vault::auth::DEFAULT_MAX_SKEW_MS)]
     max_skew_ms: u64,
+    /// The institution's emergency X25519 key file (`ehr keygen --key-out`; its public half
+    /// published with `ehr admin emergency-key`): with it, the vault re-wraps the records of
+    /// opted-in patients for a Doctor under open, audited emergency access.
+    #[arg(long, env = "EHR_VAULT_EMERGENCY_KEY", value_name = "FILE")]
+    emergency_key: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -56,6 +61,7 @@ async fn main() -> Result<()> {
         audit_window: args.audit_window,
         max_body_bytes: args.max_body_bytes,
         max_skew_ms: args.max_skew_ms,
+        emergency_key: args.emergency_key,
     };
     serve(config, args.listen).await
 }

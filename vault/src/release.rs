@@ -7,6 +7,10 @@
 //! 2. was audited: its own `request_access` for that patient and category was granted, with an
 //!    `AccessRequested` event on chain, within the last `audit_window` blocks.
 //!
+//! A granted request taken under the caller's open emergency (break-glass) access is marked
+//! so: the vault then may release a data key re-wrapped from the institution's emergency key
+//! (`crate::server`), for the patients who opted in to it.
+//!
 //! Anything else is a [`Refusal`] that says which condition failed.
 
 use std::sync::Arc;
@@ -24,7 +28,18 @@ pub enum Release {
     Reader {
         /// Block of the caller's granted `AccessRequested`.
         audited_in_block: u32,
+        /// Whether that request was granted under the caller's emergency access.
+        emergency: bool,
     },
+}
+
+/// The caller's granted, audited request: its block, and whether it was an emergency access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Audited {
+    /// Block of the granted `AccessRequested`.
+    pub block: u32,
+    /// Its `emergency` flag.
+    pub emergency: bool,
 }
 
 /// Why a release is refused.
@@ -52,7 +67,7 @@ pub enum Refusal {
 }
 
 /// The rule itself, given what the chain says: the records contract's read decision for
-/// `caller` and the block of `caller`'s granted request within the audit window, if any. The
+/// `caller` and `caller`'s granted request within the audit window, if any. The
 /// patient is always released to. [`ReleaseRule`] asks a node; an in-process chain (the demo)
 /// asks its own.
 pub fn decide(
@@ -60,7 +75,7 @@ pub fn decide(
     patient: &AccountId,
     category: RecordCategory,
     decision: AccessDecision,
-    audited_in_block: Option<u32>,
+    audited: Option<Audited>,
     audit_window: u32,
 ) -> Result<Release, Refusal> {
     if caller == patient {
@@ -69,8 +84,8 @@ pub fn decide(
     if let AccessDecision::Denied(reason) = decision {
         return Err(Refusal::Denied { category, reason });
     }
-    match audited_in_block {
-        Some(block) => Ok(Release::Reader { audited_in_block: block }),
+    match audited {
+        Some(Audited { block, emergency }) => Ok(Release::Reader { audited_in_block: block, emergency }),
         None => Err(Refusal::NotAudited { category, window: audit_window }),
     }
 }
@@ -117,14 +132,14 @@ impl ReleaseRule {
         Ok(decide(caller, patient, category, decision, audited, self.audit_window))
     }
 
-    /// The newest block of the window with `caller`'s granted read request for `patient`'s
-    /// `category` records.
+    /// `caller`'s newest granted read request for `patient`'s `category` records within the
+    /// window.
     async fn audited_request(
         &self,
         caller: &AccountId,
         patient: &AccountId,
         category: RecordCategory,
-    ) -> Result<Option<u32>> {
+    ) -> Result<Option<Audited>> {
         let (best, _) = self.node.best_block().await?;
         let oldest = best.saturating_sub(self.audit_window - 1);
         for number in (oldest..=best).rev() {
@@ -140,7 +155,7 @@ impl ReleaseRule {
                         && e.mode == AccessMode::Read
                         && e.decision == AccessDecision::Granted
                     {
-                        return Ok(Some(number));
+                        return Ok(Some(Audited { block: number, emergency: e.emergency }));
                     }
                 }
             }

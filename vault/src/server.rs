@@ -4,7 +4,7 @@
 //! | route | who | what |
 //! |---|---|---|
 //! | `PUT /v1/records/{patient}/{hash}` | the record's on-chain author | stores the envelope whose SHA-256 is `hash` and its wrapped keys; the record must be anchored first (`add_record`) by the caller; each key's recipient must be the patient or hold a read grant for the record's category, and the key must be wrapped for the recipient's published encryption key |
-//! | `GET /v1/records/{patient}/{hash}` | the patient, or a reader with consent now and an audited request | the envelope and the caller's wrapped key |
+//! | `GET /v1/records/{patient}/{hash}` | the patient, or a reader with consent now and an audited request | the envelope and the caller's wrapped key; under emergency access, see below |
 //! | `PUT /v1/records/{patient}/{hash}/keys/{recipient}` | the patient | adds a reader's wrapped key (after a grant), same checks as upload |
 //! | `DELETE /v1/records/{patient}/keys/{recipient}` | the patient | deletes every key of a revoked reader |
 //! | `DELETE /v1/records/{patient}/{hash}` | the patient | crypto-shredding: envelope and keys destroyed; later reads `410 Gone` |
@@ -12,6 +12,16 @@
 //!
 //! Bodies are JSON; binary values are `0x`-hex. A refusal is a JSON `{"error": "..."}` with the
 //! reason, and is logged (`tracing`) with the route, the caller and the status.
+//!
+//! **Emergency (break-glass) access.** A patient may opt in (`set_emergency_opt_in`) to having
+//! their records also wrapped for the institution's emergency X25519 key, which the governance
+//! publishes on chain (`emergency_key`); such a key is stored under the records contract's
+//! account as its recipient, and only for an opted-in patient. A vault started with that key's
+//! secret (`--emergency-key`) releases, to a Doctor without a key of its own whose granted,
+//! audited request was taken under its open emergency access (`emergency = true` in the
+//! event), the record's data key unwrapped with the emergency key and wrapped again for the
+//! Doctor's published encryption key, while the patient is still opted in. Nothing is released
+//! from the emergency key otherwise.
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
@@ -55,6 +65,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Largest accepted clock skew of a signed request, in ms.
     pub max_skew_ms: u64,
+    /// The institution's emergency X25519 key file, if this vault re-wraps records for Doctors
+    /// under emergency access.
+    pub emergency_key: Option<PathBuf>,
 }
 
 struct Vault {
@@ -64,6 +77,7 @@ struct Vault {
     rule: ReleaseRule,
     store: Store,
     max_skew_ms: u64,
+    emergency: Option<ehr_envelope::KeyPair>,
 }
 
 /// A wrapped key in a request or response.
@@ -220,6 +234,21 @@ impl Vault {
     ) -> Result<(), Refused> {
         let published = if recipient == patient {
             self.node.encryption_key(&self.records, recipient).await.map_err(internal)?
+        } else if *recipient == self.records.address {
+            // The institution's emergency key, for a patient who opted in.
+            if !self.opted_in(patient).await? {
+                return Err(refuse(
+                    StatusCode::FORBIDDEN,
+                    "the patient has not opted in to the emergency key (set_emergency_opt_in): no key is kept for it",
+                ));
+            }
+            let key: Option<[u8; 32]> = self
+                .node
+                .dry_run(&self.records, patient, "emergency_key", &())
+                .await
+                .map_err(internal)?
+                .value;
+            key
         } else {
             let decision = self
                 .node
@@ -245,6 +274,49 @@ impl Vault {
                 format!("{} has published no encryption key (set_encryption_key)", ss58(recipient)),
             )),
         }
+    }
+}
+
+impl Vault {
+    /// Whether `patient` is opted in to the emergency key now.
+    async fn opted_in(&self, patient: &AccountId) -> Result<bool, Refused> {
+        Ok(self
+            .node
+            .dry_run(&self.records, patient, "emergency_opt_in", &(*patient,))
+            .await
+            .map_err(internal)?
+            .value)
+    }
+
+    /// The data key of `patient`'s record `hash`, unwrapped with the emergency key and wrapped
+    /// for `caller`'s published encryption key: only for an emergency release, a patient opted
+    /// in, and a vault holding the emergency key.
+    async fn emergency_key_for(
+        &self,
+        caller: &AccountId,
+        patient: &AccountId,
+        hash: &[u8; 32],
+    ) -> Result<WrappedKey, Refused> {
+        let no_key = |why: &str| {
+            refuse(StatusCode::FORBIDDEN, format!("no data key is wrapped for the caller, and {why}"))
+        };
+        let emergency = self.emergency.as_ref().ok_or_else(|| no_key("this vault holds no emergency key"))?;
+        if !self.opted_in(patient).await? {
+            return Err(no_key("the patient has not opted in to the emergency key"));
+        }
+        let (_, stored) =
+            self.store.get(patient, hash, &self.records.address).await.map_err(store_refusal)?;
+        let stored = stored.ok_or_else(|| no_key("the record is not wrapped for the emergency key"))?;
+        let data_key = stored.unwrap(emergency, hash).map_err(|e| {
+            internal(format!("the emergency key does not open record 0x{}: {e}", hex::encode(hash)))
+        })?;
+        let reader = self
+            .node
+            .encryption_key(&self.registry, caller)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| no_key("the caller has published no encryption key (set_encryption_key)"))?;
+        data_key.wrap_for(&PublicKey(reader), hash).map_err(internal)
     }
 }
 
@@ -329,17 +401,27 @@ async fn fetch(
             )
         })?;
         let record = vault.anchored(&patient, &hash).await?;
-        match vault.rule.check(&caller.account, &patient, record.category).await.map_err(internal)? {
-            Ok(Release::Patient | Release::Reader { .. }) => {}
-            Err(refusal) => return Err(refuse(StatusCode::FORBIDDEN, refusal)),
-        }
+        let emergency =
+            match vault.rule.check(&caller.account, &patient, record.category).await.map_err(internal)? {
+                Ok(Release::Patient) => false,
+                Ok(Release::Reader { emergency, .. }) => emergency,
+                Err(refusal) => return Err(refuse(StatusCode::FORBIDDEN, refusal)),
+            };
         let (bytes, key) = vault.store.get(&patient, &hash, &caller.account).await.map_err(store_refusal)?;
-        let key = key.ok_or_else(|| {
-            refuse(
-                StatusCode::FORBIDDEN,
-                "no data key is wrapped for the caller: the patient has not shared this record with its key",
-            )
-        })?;
+        let key = match key {
+            Some(key) => key,
+            None if emergency => {
+                let key = vault.emergency_key_for(&caller.account, &patient, &hash).await?;
+                tracing::warn!(route = "fetch", caller = %ss58(&caller.account), patient = %ss58(&patient), hash = %hex::encode(hash), "released under emergency access: data key re-wrapped from the emergency key");
+                key
+            }
+            None => {
+                return Err(refuse(
+                    StatusCode::FORBIDDEN,
+                    "no data key is wrapped for the caller: the patient has not shared this record with its key",
+                ))
+            }
+        };
         Ok(Fetched {
             envelope: format!("0x{}", hex::encode(bytes)),
             key: KeyJson {
@@ -421,7 +503,24 @@ async fn router(config: &Config) -> Result<Router> {
         Some(url) => Store::open_s3(url, &config.data),
     }
     .context("opening the vault's store")?;
+    let emergency = match &config.emergency_key {
+        Some(path) => {
+            let keys = ehr_envelope::keyfile::read(path).context("--emergency-key")?;
+            let published: Option<[u8; 32]> =
+                node.dry_run(&records, &records.address, "emergency_key", &()).await?.value;
+            if published != Some(keys.public().0) {
+                tracing::warn!(
+                    "the emergency key file's public key {} is not the one published on chain ({}): records wrapped for the published key cannot be opened",
+                    keys.public(),
+                    published.map_or("none".to_string(), |k| format!("0x{}", hex::encode(k)))
+                );
+            }
+            Some(keys)
+        }
+        None => None,
+    };
     let vault = Vault {
+        emergency,
         rule: ReleaseRule::new(node.clone(), records.clone(), config.audit_window),
         node,
         records,

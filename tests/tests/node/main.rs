@@ -8,6 +8,7 @@
 
 mod audit;
 mod cli;
+mod emergency;
 mod oracle;
 mod roles;
 mod seed;

@@ -55,7 +55,7 @@ async fn release_needs_consent_now_and_an_audited_request_within_the_window() {
         s.submit(&s.records, &c.doctor, "request_access", (patient, labs)).await;
     assert_eq!(request.value(), &Ok(AccessDecision::Granted));
     let audited_in = request.included.as_ref().unwrap().block_number;
-    assert_eq!(check(doctor).await, Ok(Release::Reader { audited_in_block: audited_in }));
+    assert_eq!(check(doctor).await, Ok(Release::Reader { audited_in_block: audited_in, emergency: false }));
     // Another category is out of the grant's scope, audited or not.
     assert_eq!(
         rule.check(&doctor, &patient, RecordCategory::Vitals).await.unwrap(),
@@ -110,6 +110,11 @@ pub(crate) struct VaultProcess {
 impl VaultProcess {
     /// Starts `ehr-vault` for the deployment in `dir` (data and log there too).
     pub(crate) fn start(dir: &std::path::Path, node: &str) -> VaultProcess {
+        Self::start_with(dir, node, &[])
+    }
+
+    /// [`VaultProcess::start`] with more arguments.
+    pub(crate) fn start_with(dir: &std::path::Path, node: &str, extra: &[&str]) -> VaultProcess {
         use std::io::BufRead;
         let log = std::fs::File::create(dir.join("vault.log")).unwrap();
         let mut child = std::process::Command::new(vault_bin())
@@ -129,6 +134,7 @@ impl VaultProcess {
             .arg(ehr_sandbox::artifacts_dir())
             .arg("--data")
             .arg(dir.join("vault-data"))
+            .args(extra)
             .stdout(std::process::Stdio::piped())
             .stderr(log)
             .spawn()
