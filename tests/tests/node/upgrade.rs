@@ -196,8 +196,13 @@ async fn first_release_on_a_node_is_upgraded_in_place_by_root_and_keeps_everythi
         let contract = ContractRef::load(&current, &contract.name, contract.address).unwrap();
         let migrated: ehr_client::Submitted<Result<MigrationStatus, UpgradeError>> =
             submit(&node, &contract, &c.other_patient, "Upgradeable::migrate", (1u32,)).await;
-        // The scores' storage is sealed from version 3 on; the others' layouts stay at 2.
-        let to = if contract.name == "risk_scores" { 3 } else { 2 };
+        // The scores' storage is sealed from version 3 on and holds alerts from 4; the records'
+        // has the audit chain and emergency access from 3; the registry's layout stays at 2.
+        let to = match contract.name.as_str() {
+            "risk_scores" => 4,
+            "patient_records" => 3,
+            _ => 2,
+        };
         assert_eq!(migrated.value(), &Ok(MigrationStatus { from: 1, to, done: true }));
         assert_eq!(
             migrated.events(),
