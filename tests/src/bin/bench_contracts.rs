@@ -139,6 +139,33 @@ fn main() {
     b.row(p, "patient", call);
     let call = b.ehr.chain.call::<_, u32>(&records, stranger, "patient_count", ());
     b.row(p, "patient_count", call);
+    let call = b.ehr.chain.call::<_, ehr_types::audit::AuditHead>(&records, stranger, "audit_head", patient);
+    b.row(p, "audit_head", call);
+
+    // Emergency access: an auditor, a case, a read under it, a review, 32 overdue cases raised.
+    use ehr_types::emergency::{EmergencyPolicy, EmergencyPurpose, ReviewReason, ReviewVerdict};
+    let (auditor, admin) = (b.ehr.auditor, b.ehr.registry_admin());
+    b.ehr.register_provider(admin, auditor, ProviderRole::Auditor).value.unwrap();
+    let call = b.ehr.open_emergency(doctor, patient, EmergencyPurpose::Etreat, 1);
+    b.row(p, "open_emergency", call).unwrap();
+    let call = b.ehr.request_access(doctor, patient, RecordCategory::Allergy);
+    b.row(p, "request_access (emergency)", call).unwrap();
+    let call = b.ehr.review_emergency(auditor, 0, ReviewVerdict::Accepted, ReviewReason::EmergencyDocumented);
+    b.row(p, "review_emergency", call).unwrap();
+    let policy = EmergencyPolicy { max_blocks: 1, review_blocks: 1 };
+    let call = b.ehr.set_emergency_policy(admin, policy);
+    b.row(p, "set_emergency_policy", call).unwrap();
+    for _ in 0..32 {
+        b.ehr.chain.advance_blocks(1);
+        b.ehr.open_emergency(doctor, patient, EmergencyPurpose::Etreat, 1).value.unwrap();
+    }
+    b.ehr.chain.advance_blocks(3);
+    let call = b.ehr.raise_overdue(stranger, 32);
+    // Case 0 is reviewed: 32 cases examined, 31 raised.
+    let raised = b.row(p, "raise_overdue (32 cases)", call).unwrap();
+    assert_eq!(raised, 31);
+    let call = b.ehr.emergencies(0, 50, true);
+    assert!(call.is_ok());
 
     // Risk scores: an oracle with a key, an approved model, 100 consenting patients.
     let s = "scores";
@@ -211,6 +238,23 @@ fn main() {
     let keys = patients[..64].iter().map(|(patient, _)| (*patient, model)).collect();
     let call = b.ehr.purge_legacy_scores(stranger, keys);
     b.row(s, "purge_legacy_scores (64 keys)", call).unwrap();
+
+    // Audit alerts: a batch of 64 under one signature, one acknowledged.
+    use ehr_types::alerts::{AlertReason, AlertReasons, AuditAlert};
+    let alerts = (0..64u8)
+        .map(|i| AuditAlert {
+            accessor: ink::primitives::AccountId::from([i; 32]),
+            window_start_ms: 1_700_000_000_000,
+            window_end_ms: 1_700_604_800_000,
+            score_bucket: 7,
+            reasons: AlertReasons::of(&[AlertReason::Outsiders]),
+        })
+        .collect();
+    let batch = b.ehr.alert_batch(signer, 1, alerts);
+    let call = b.ehr.submit_alerts(stranger, &batch, ehr_sandbox::ehr::sign_alerts(&key, &batch));
+    b.row(s, "submit_alerts (64 alerts)", call).unwrap();
+    let call = b.ehr.acknowledge_alert(auditor, 0);
+    b.row(s, "acknowledge_alert", call).unwrap();
 
     println!("Gas per message, measured in drink (pallet-contracts 31) against the release artifacts");
     println!("{:<9} {:<30} {:>15} {:>11} {:>9}", "contract", "message", "ref_time", "proof_size", "deposit");
