@@ -199,7 +199,8 @@ pub struct Watcher<'a> {
 
 /// Follows the chain: reads each new block's access decisions, scores the trail, and posts each
 /// accessor's flagged window once (alerts already on chain count as posted, so a restart posts
-/// nothing twice). Returns the ids posted when `until_block` is reached.
+/// nothing twice); when posting, it also raises the emergency cases unreviewed past their
+/// deadline. Returns the ids posted when `until_block` is reached.
 ///
 /// # Errors
 /// The node failed, or refused alerts.
@@ -247,6 +248,12 @@ pub async fn watch(w: Watcher<'_>, options: WatchOptions) -> Result<Vec<AlertId>
                     }
                     posted.extend(alerts);
                 }
+            }
+        }
+        if options.post {
+            let raised = w.node.raise_overdue(w.records, w.account).await?;
+            if raised > 0 {
+                tracing::info!("raised {raised} emergency case(s) unreviewed past their deadline");
             }
         }
         if options.until_block.is_some_and(|until| cursor > until) {

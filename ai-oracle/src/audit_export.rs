@@ -7,10 +7,12 @@ use std::{
 };
 
 use anyhow::{Context, Result};
-use ehr_audit::{line::hash_hex, AuditLine, Decision, Mode};
+use ehr_audit::{line::hash_hex, AuditLine, Decision, Mode, Review};
 use ehr_client::{ss58, ContractRef, EhrEvent, Node};
 use ehr_types::{
-    audit::AuditHead, AccessDecision, AccessMode, AccountId, ContentHash, ProviderInfo, RecordCategory,
+    audit::AuditHead,
+    emergency::{EmergencyCase, EmergencyId, ReviewVerdict},
+    AccessDecision, AccessMode, AccountId, ContentHash, ProviderInfo, RecordCategory,
 };
 
 /// An audited decision as either shape of `AccessRequested` carries it.
@@ -38,7 +40,9 @@ pub struct Exported {
 
 /// Writes every `AccessRequested` of the records contract `records` in blocks `from..=to`
 /// (default: to the best block) to `out`, with each accessor's role as the registry `registry`
-/// has it now (`Patient` for a patient's own access).
+/// has it now (`Patient` for a patient's own access) and, for a decision under emergency access
+/// whose case was opened within the range, the case's review as the contract has it now
+/// (`Accepted`, `Flagged`, `Overdue` past its deadline, else `Pending`).
 ///
 /// # Errors
 /// The node could not be read, an event of the records contract does not decode, or `out`
@@ -51,17 +55,16 @@ pub async fn export(
     to: Option<u32>,
     out: &mut impl Write,
 ) -> Result<Exported> {
-    let to = match to {
-        Some(to) => to,
-        None => node.best_block().await?.0,
-    };
+    let (best, _) = node.best_block().await?;
+    let to = to.unwrap_or(best);
     let mut roles: HashMap<AccountId, String> = HashMap::new();
-    let mut lines = 0;
+    // The latest emergency case of (patient, clinician), from `EmergencyOpened` in the range.
+    let mut cases: HashMap<(AccountId, AccountId), EmergencyId> = HashMap::new();
+    let mut lines: Vec<(AuditLine, Option<EmergencyId>)> = Vec::new();
     for number in from..=to {
-        let Some(hash) = node.block_hash(number).await? else { continue };
-        let events = node.contract_events_at(hash).await?;
+        let Some((hash, events)) = node.block_events_of(number, &[records.address]).await? else { continue };
         let mut time_ms = None;
-        for raw in events.iter().filter(|raw| raw.contract == records.address) {
+        for raw in &events {
             // An event of ours that does not decode is an error, not a gap in the export.
             let event = match EhrEvent::decode(raw) {
                 Ok(Some(EhrEvent::AccessRequested(e))) => Decided {
@@ -82,6 +85,10 @@ pub async fn export(
                     emergency: false,
                     link: None,
                 },
+                Ok(Some(EhrEvent::EmergencyOpened(e))) => {
+                    cases.insert((e.patient, e.clinician), e.case);
+                    continue;
+                }
                 Ok(_) => continue,
                 Err(err) => {
                     anyhow::bail!("block {number}: an event of the records contract does not decode: {err:?}")
@@ -113,6 +120,8 @@ pub async fn export(
                 AccessDecision::Granted => (Decision::Granted, None),
                 AccessDecision::Denied(reason) => (Decision::Denied, Some(format!("{reason:?}"))),
             };
+            let case =
+                if event.emergency { cases.get(&(event.patient, event.accessor)).copied() } else { None };
             let line = AuditLine {
                 block: number,
                 time_ms,
@@ -131,11 +140,32 @@ pub async fn export(
                 seq: event.link.map(|(seq, _)| seq),
                 prev: event.link.map(|(_, prev)| hash_hex(&prev)),
             };
-            writeln!(out, "{}", line.to_json()).context("writing the export")?;
-            lines += 1;
+            lines.push((line, case));
         }
     }
-    Ok(Exported { lines, blocks: to.saturating_sub(from).saturating_add(1), to })
+    // Where each emergency case's review stands now.
+    let mut reviews: HashMap<EmergencyId, Review> = HashMap::new();
+    for (line, case) in &mut lines {
+        let Some(case) = *case else { continue };
+        if !reviews.contains_key(&case) {
+            let found: Option<EmergencyCase> =
+                node.dry_run(records, &records.address, "emergency", &(case,)).await?.value;
+            let review = match found {
+                Some(EmergencyCase { review: Some(r), .. }) if r.verdict == ReviewVerdict::Accepted => {
+                    Review::Accepted
+                }
+                Some(EmergencyCase { review: Some(_), .. }) => Review::Flagged,
+                Some(c) if c.is_overdue(best) => Review::Overdue,
+                _ => Review::Pending,
+            };
+            reviews.insert(case, review);
+        }
+        line.review = reviews.get(&case).copied();
+    }
+    for (line, _) in &lines {
+        writeln!(out, "{}", line.to_json()).context("writing the export")?;
+    }
+    Ok(Exported { lines: lines.len(), blocks: to.saturating_sub(from).saturating_add(1), to })
 }
 
 /// The audit chain's head on the node of each patient named in `lines` (`audit_head`).

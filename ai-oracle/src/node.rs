@@ -768,11 +768,10 @@ async fn landed_outcomes(
     let ours: BTreeMap<u64, &ScoreAttestation> = batch.attestations.iter().map(|a| (a.nonce, a)).collect();
     let (best, _) = oracle.node.best_block().await?;
     for number in from.saturating_add(1)..=best {
-        let Some(hash) = oracle.node.block_hash(number).await? else { continue };
-        for raw in oracle.node.contract_events_at(hash).await? {
-            if raw.contract != oracle.scores.address {
-                continue;
-            }
+        let Some((_, events)) = oracle.node.block_events_of(number, &[oracle.scores.address]).await? else {
+            continue;
+        };
+        for raw in events {
             match EhrEvent::decode(&raw)? {
                 Some(EhrEvent::ScoresAccepted(e)) if e.signer == batch.signer => {
                     for score in e.scores {

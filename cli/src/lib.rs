@@ -28,7 +28,7 @@ use ehr_types::{
     alerts::{AlertId, StoredAlert},
     emergency::{
         EmergencyCase, EmergencyId, EmergencyOutcome, EmergencyPolicy, EmergencyPurpose, ReviewReason,
-        ReviewVerdict, MAX_OVERDUE_STEP,
+        ReviewVerdict,
     },
     scores::{StoredScore, MAX_PURGE},
     AccessDecision, AccountId, AddRecordOutcome, ContentHash, Grant, Page, ProviderRole, Record,
@@ -566,19 +566,9 @@ impl Session {
         accepted("review_emergency", &submitted)
     }
 
-    /// Raises the overdue reviews, up to 32 cases per transaction until none is left to look
-    /// at; returns how many were raised.
+    /// Raises the overdue reviews (see [`Node::raise_overdue`]); returns how many were raised.
     pub async fn raise_overdue(&self) -> Result<u32> {
-        let mut raised = 0u32;
-        loop {
-            let submitted: Submitted<Result<u32, RecordsError>> =
-                self.node.submit(&self.records, &self.signer, "raise_overdue", &(MAX_OVERDUE_STEP,)).await?;
-            let count = accepted("raise_overdue", &submitted)?;
-            raised = raised.saturating_add(count);
-            if submitted.included.is_none() || count == 0 {
-                return Ok(raised);
-            }
-        }
+        self.node.raise_overdue(&self.records, &self.signer).await
     }
 
     /// Every emergency case (with `unreviewed_only`, the unreviewed ones), oldest first.
@@ -687,11 +677,9 @@ impl Session {
         };
         let mut trail = Vec::new();
         for number in from..=to {
-            let Some(hash) = self.node.block_hash(number).await? else { continue };
-            for raw in self.node.contract_events_at(hash).await? {
-                if raw.contract != self.records.address && raw.contract != self.scores.address {
-                    continue;
-                }
+            let contracts = [self.records.address, self.scores.address];
+            let Some((_, events)) = self.node.block_events_of(number, &contracts).await? else { continue };
+            for raw in events {
                 let Ok(Some(event)) = EhrEvent::decode(&raw) else { continue };
                 let about = match &event {
                     EhrEvent::AccessRequested(e) => e.patient,
@@ -820,11 +808,8 @@ pub async fn purge_legacy_scores(
     };
     let mut keys: Vec<(AccountId, ContentHash)> = Vec::new();
     for number in from..=to {
-        let Some(hash) = node.block_hash(number).await? else { continue };
-        for raw in node.contract_events_at(hash).await? {
-            if raw.contract != scores.address {
-                continue;
-            }
+        let Some((_, events)) = node.block_events_of(number, &[scores.address]).await? else { continue };
+        for raw in events {
             if let Ok(Some(EhrEvent::ScoreAccepted(e))) = EhrEvent::decode(&raw) {
                 if !keys.contains(&(e.patient, e.model_hash)) {
                     keys.push((e.patient, e.model_hash));

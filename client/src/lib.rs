@@ -384,6 +384,47 @@ impl Node {
         contract_events(events.iter())
     }
 
+    /// Raises the emergency cases of the records contract `records` left unreviewed past their
+    /// deadline (`raise_overdue`, 32 cases per transaction, signed by `signer`), submitting only
+    /// while a dry-run finds some to raise; returns how many were raised.
+    pub async fn raise_overdue(&self, records: &ContractRef, signer: &Keypair) -> Result<u32> {
+        let caller = account_of(signer);
+        let step = (ehr_types::emergency::MAX_OVERDUE_STEP,);
+        let mut raised = 0u32;
+        loop {
+            let dry: Result<u32, RecordsError> =
+                self.dry_run(records, &caller, "raise_overdue", &step).await?.value;
+            if dry.unwrap_or(0) == 0 {
+                return Ok(raised);
+            }
+            let submitted: Submitted<Result<u32, RecordsError>> =
+                self.submit(records, signer, "raise_overdue", &step).await?;
+            let count = match submitted.value() {
+                Ok(count) if submitted.included.is_some() => *count,
+                Ok(_) => 0,
+                Err(err) => bail!("raise_overdue refused by the contract: {err:?}"),
+            };
+            raised = raised.saturating_add(count);
+            if count == 0 {
+                return Ok(raised);
+            }
+        }
+    }
+
+    /// The events `contracts` emitted in block `number` of the best chain, in order, with the
+    /// block's hash; `None` when the chain has no such block (yet). The one way the tools walk
+    /// a range of blocks for a contract's events (audit trails, exports, the vault's window).
+    pub async fn block_events_of(
+        &self,
+        number: u32,
+        contracts: &[AccountId],
+    ) -> Result<Option<([u8; 32], Vec<RawEvent>)>> {
+        let Some(hash) = self.block_hash(number).await? else { return Ok(None) };
+        let mut events = self.contract_events_at(hash).await?;
+        events.retain(|raw| contracts.contains(&raw.contract));
+        Ok(Some((hash, events)))
+    }
+
     /// The direct calls of `contract` in block `hash` whose extrinsic emitted an event of
     /// `contract` for which `matches` holds: each call's input data (selector and SCALE
     /// arguments), in

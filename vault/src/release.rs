@@ -143,11 +143,10 @@ impl ReleaseRule {
         let (best, _) = self.node.best_block().await?;
         let oldest = best.saturating_sub(self.audit_window - 1);
         for number in (oldest..=best).rev() {
-            let Some(hash) = self.node.block_hash(number).await? else { continue };
-            for raw in self.node.contract_events_at(hash).await? {
-                if raw.contract != self.records.address {
-                    continue;
-                }
+            let Some((_, events)) = self.node.block_events_of(number, &[self.records.address]).await? else {
+                continue;
+            };
+            for raw in events {
                 if let Ok(Some(EhrEvent::AccessRequested(e))) = EhrEvent::decode(&raw) {
                     if e.accessor == *caller
                         && e.patient == *patient

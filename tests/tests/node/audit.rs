@@ -4,7 +4,7 @@
 //! verify` proves the trail's per-patient hash chains complete and unaltered, and names the
 //! line where one was cut or changed.
 
-use ehr_audit::{AuditLine, Decision};
+use ehr_audit::{AuditLine, Decision, Review};
 use ehr_client::{ss58, Submitted};
 use ehr_types::{
     emergency::{EmergencyOutcome, EmergencyPurpose},
@@ -145,6 +145,11 @@ async fn verify_proves_the_trail_complete_and_names_a_removed_or_altered_line() 
     assert_eq!(lines.iter().map(|l| l.seq).collect::<Vec<_>>(), vec![Some(1), Some(2), Some(3), Some(4)]);
     assert_eq!(lines[0].prev.as_deref(), Some(format!("0x{}", "0".repeat(64)).as_str()));
     assert_eq!(lines.iter().map(|l| l.emergency).collect::<Vec<_>>(), vec![false, true, false, false]);
+    // The emergency read carries its case's review as it stands: not reviewed yet.
+    assert_eq!(
+        lines.iter().map(|l| l.review).collect::<Vec<_>>(),
+        vec![None, Some(Review::Pending), None, None]
+    );
     let (ok, text) = cli(&["verify", out.to_str().unwrap()]);
     assert!(ok, "{text}");
 

@@ -5,7 +5,7 @@
 
 use ehr_envelope::KeyPair;
 use ehr_types::{
-    emergency::{EmergencyPurpose, ReviewReason, ReviewVerdict},
+    emergency::{EmergencyPolicy, EmergencyPurpose, ReviewReason, ReviewVerdict},
     ProviderRole, RecordCategory,
 };
 
@@ -30,6 +30,8 @@ async fn a_doctor_reads_an_opted_in_patients_record_only_under_emergency_access(
     let session = |who: &ehr_client::Keypair| ehr_cli::Session::connect(&endpoints, who.clone());
     let (admin, patient) = (session(&c.admin).await.unwrap(), session(&c.patient).await.unwrap());
     let (doctor, auditor) = (session(&c.doctor).await.unwrap(), session(&c.other_doctor).await.unwrap());
+    // Short deadlines, so that an unreviewed case is overdue within the test.
+    admin.set_emergency_policy(EmergencyPolicy { max_blocks: 50, review_blocks: 2 }).await.unwrap();
     admin.register_provider(&doctor.account, ProviderRole::Doctor).await.unwrap();
     admin.register_provider(&auditor.account, ProviderRole::Auditor).await.unwrap();
     let (patient_keys, doctor_keys) = (KeyPair::generate(), KeyPair::generate());
@@ -82,5 +84,22 @@ async fn a_doctor_reads_an_opted_in_patients_record_only_under_emergency_access(
     assert_eq!(patient.set_emergency_opt_in(false, &patient_keys).await.unwrap(), 2);
     let err = doctor.read_record(&patient.account, 1, &doctor_keys).await.unwrap_err();
     assert!(format!("{err:#}").contains("not opted in"), "{err:#}");
+
+    // An unreviewed case past its deadline is raised on chain by anyone (here the patient).
+    let err = doctor.open_emergency(&patient.account, EmergencyPurpose::Btg, 1).await.unwrap_err();
+    assert!(format!("{err:#}").contains("EmergencyAlreadyOpen"), "never extended: {err:#}");
+    doctor.close_emergency(0).await.unwrap();
+    let case = doctor.open_emergency(&patient.account, EmergencyPurpose::Btg, 1).await.unwrap();
+    assert_eq!(case, 1);
+    assert_eq!(patient.raise_overdue().await.unwrap(), 0, "not due yet");
+    for _ in 0..4 {
+        s.node.transfer(&c.admin, &id(&c.other_patient), 1_000_000_000).await.unwrap();
+    }
+    assert_eq!(patient.raise_overdue().await.unwrap(), 1);
+    assert_eq!(patient.raise_overdue().await.unwrap(), 0, "raised once");
+    let case = auditor.emergencies(true).await.unwrap();
+    assert!(matches!(case.as_slice(), [(1, c)] if c.overdue_raised), "{case:?}");
+    let trail = patient.audit_trail(&patient.account, 0, None).await.unwrap();
+    assert!(trail.iter().any(|e| matches!(&e.event, EhrEvent::EmergencyReviewOverdue(o) if o.case == 1)));
     assert_eq!(patient.account, id(&c.patient));
 }
