@@ -329,35 +329,46 @@ pub fn run(command: AuditCommand) -> Result<()> {
                     eprintln!(
                         "posted {} alerts ({} flagged accessors already had one)",
                         ids.len(),
-                        reports.iter().filter(|r| r.flagged).count() - new.len()
+                        reports.iter().filter(|r| r.flagged).count().saturating_sub(new.len())
                     );
                     Ok::<(), anyhow::Error>(())
                 })?;
             }
+            let mut text = String::new();
             if json {
-                println!("{}", serde_json::to_string_pretty(&reports)?);
-                return Ok(());
-            }
-            let flagged = reports.iter().filter(|r| r.flagged).count();
-            println!(
-                "{} access decisions, {} accessors, {flagged} flagged (score ≥ {:.3})",
-                lines.len(),
-                reports.len(),
-                config.threshold
-            );
-            for report in &reports {
-                println!(
-                    "{:.3} {} {:<9} {}  blocks {}–{}",
-                    report.score,
-                    if report.flagged { "FLAGGED" } else { "       " },
-                    report.role,
-                    report.accessor,
-                    report.window.from_block,
-                    report.window.to_block
-                );
-                for reason in &report.reasons {
-                    println!("        - {reason}");
+                text = serde_json::to_string_pretty(&reports)? + "\n";
+            } else {
+                use std::fmt::Write as _;
+                let flagged = reports.iter().filter(|r| r.flagged).count();
+                writeln!(
+                    text,
+                    "{} access decisions, {} accessors, {flagged} flagged (score ≥ {:.3})",
+                    lines.len(),
+                    reports.len(),
+                    config.threshold
+                )?;
+                for report in &reports {
+                    writeln!(
+                        text,
+                        "{:.3} {} {:<9} {}  blocks {}–{}",
+                        report.score,
+                        if report.flagged { "FLAGGED" } else { "       " },
+                        report.role,
+                        report.accessor,
+                        report.window.from_block,
+                        report.window.to_block
+                    )?;
+                    for reason in &report.reasons {
+                        writeln!(text, "        - {reason}")?;
+                    }
                 }
+            }
+            // A reader that stops early (`| head`) is not an error.
+            match std::io::stdout().lock().write_all(text.as_bytes()) {
+                Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return Err(err).context("writing the report")
+                }
+                _ => {}
             }
         }
         AuditCommand::Simulate { out, labels, seed, patients, departments, doctors, days, attackers } => {

@@ -333,6 +333,10 @@ pub fn detect(lines: &[AuditLine], config: &DetectorConfig) -> Vec<AccessorRepor
     if lines.is_empty() {
         return Vec::new();
     }
+    // Oldest first, whatever the input's order: "before", "new" and "own history" are in time.
+    let mut in_time: Vec<&AuditLine> = lines.iter().collect();
+    in_time.sort_by_key(|l| (l.time_ms, l.block));
+    let lines = in_time.as_slice();
     let window_ms = config.window_ms.max(1);
     let t0 = lines.iter().map(|l| l.time_ms).min().unwrap_or(0);
 
@@ -341,6 +345,8 @@ pub fn detect(lines: &[AuditLine], config: &DetectorConfig) -> Vec<AccessorRepor
     let mut patient_ids: HashMap<&str, u32> = HashMap::new();
     let mut accessor_names: Vec<&str> = Vec::new();
     let mut accessor_roles: Vec<&str> = Vec::new();
+    // The time of the line each accessor's role was taken from: its latest.
+    let mut role_seen: Vec<u64> = Vec::new();
     let mut requests: Vec<usize> = Vec::new();
     let mut role_hours: HashMap<&str, [u64; 24]> = HashMap::new();
     let mut role_categories: HashMap<&str, HashMap<&str, u64>> = HashMap::new();
@@ -351,7 +357,12 @@ pub fn detect(lines: &[AuditLine], config: &DetectorConfig) -> Vec<AccessorRepor
         if a as usize == accessor_names.len() {
             accessor_names.push(&line.accessor);
             accessor_roles.push(&line.role);
+            role_seen.push(line.time_ms);
             requests.push(0);
+        } else if line.time_ms >= role_seen[a as usize] {
+            // An account's role is the one of its latest line (the registry's, as exported).
+            accessor_roles[a as usize] = &line.role;
+            role_seen[a as usize] = line.time_ms;
         }
         requests[a as usize] += 1;
         let next = patient_ids.len() as u32;
@@ -552,10 +563,13 @@ pub fn detect(lines: &[AuditLine], config: &DetectorConfig) -> Vec<AccessorRepor
         role_rows.entry(accessor_roles[row.accessor as usize]).or_default().push(i);
     }
     let all_rows: Vec<usize> = (0..rows.len()).collect();
+    // Roles with too few windows to be their own baseline: compared with every account.
+    let pooled: HashSet<&str> =
+        role_rows.iter().filter(|(_, members)| members.len() < 8).map(|(role, _)| *role).collect();
     let baselines: HashMap<&str, [(f64, f64); 11]> = role_rows
         .iter()
         .map(|(role, members)| {
-            let members = if members.len() >= 8 { members } else { &all_rows };
+            let members = if pooled.contains(role) { &all_rows } else { members };
             let mut stats = [(0.0, 0.0); 11];
             for feature in FEATURES {
                 let values: Vec<f64> = members.iter().map(|&i| rows[i].values[feature.index()]).collect();
@@ -625,6 +639,11 @@ pub fn detect(lines: &[AuditLine], config: &DetectorConfig) -> Vec<AccessorRepor
                         (Feature::Change, Some(which)) => format!("{text}, most in {}", which.name()),
                         _ => text,
                     };
+                    let text = if pooled.contains(role) && f != Feature::Change {
+                        format!("{text} (too few {role} accounts to compare with: medians of every account)")
+                    } else {
+                        text
+                    };
                     format!("{text} (robust z {:.1})", z[f.index()])
                 })
                 .collect();
@@ -681,4 +700,124 @@ pub fn rule_baseline(lines: &[AuditLine], window_ms: u64) -> HashMap<String, f64
         *slot = slot.max(score);
     }
     scores
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::line::Mode;
+
+    const DAY: u64 = 24 * 3_600_000;
+    /// Monday 2026-01-05, 10:00 UTC.
+    const T0: u64 = 1_767_607_200_000;
+
+    fn line(accessor: &str, role: &str, patient: &str, time_ms: u64) -> AuditLine {
+        AuditLine {
+            block: (time_ms.saturating_sub(T0) / 6_000) as u32 + 1,
+            time_ms,
+            patient: patient.into(),
+            accessor: accessor.into(),
+            role: role.into(),
+            category: "Summary".into(),
+            mode: Mode::Read,
+            decision: Decision::Granted,
+            reason: None,
+            emergency: false,
+            review: None,
+            seq: None,
+            prev: None,
+        }
+    }
+
+    /// Ten doctors, each reading its own three patients every weekday for three weeks; and
+    /// `extra` lines.
+    fn ward(extra: Vec<AuditLine>) -> Vec<AuditLine> {
+        let mut lines = Vec::new();
+        for day in 0..21u64 {
+            if day % 7 >= 5 {
+                continue;
+            }
+            for d in 0..10 {
+                for p in 0..3 {
+                    let time = T0 + day * DAY + (d * 3 + p) * 60_000;
+                    lines.push(line(&format!("doctor{d}"), "Doctor", &format!("patient{d}-{p}"), time));
+                }
+            }
+        }
+        lines.extend(extra);
+        lines.sort_by_key(|l| l.time_ms);
+        lines
+    }
+
+    #[test]
+    fn nothing_to_score_and_a_single_line() {
+        assert!(detect(&[], &DetectorConfig::default()).is_empty());
+        let reports = detect(&[line("a", "Doctor", "p", T0)], &DetectorConfig::default());
+        assert_eq!(reports.len(), 1);
+        assert!((0.0..=1.0).contains(&reports[0].score) && !reports[0].flagged, "{:?}", reports[0]);
+        assert_eq!(reports[0].requests, 1);
+    }
+
+    #[test]
+    fn a_snooper_stands_out_and_the_order_of_lines_does_not_matter() {
+        let snooping: Vec<AuditLine> = (0..40u64)
+            .map(|p| {
+                line("doctor9", "Doctor", &format!("patient{}-{}", p % 9, p % 3), T0 + 15 * DAY + p * 60_000)
+            })
+            .chain(
+                (0..40u64)
+                    .map(|p| line("doctor9", "Doctor", &format!("stranger{p}"), T0 + 16 * DAY + p * 60_000)),
+            )
+            .collect();
+        let lines = ward(snooping);
+        let config = DetectorConfig::default();
+        let reports = detect(&lines, &config);
+        assert_eq!(
+            reports[0].accessor,
+            "doctor9",
+            "{:?}",
+            reports.iter().map(|r| (&r.accessor, r.score)).collect::<Vec<_>>()
+        );
+        assert!(reports[0].flagged);
+        assert!(reports[0].reason_codes.iter().any(|c| c == "patients"), "{:?}", reports[0].reasons);
+        assert!(reports[1..].iter().all(|r| !r.flagged), "only the snooper");
+
+        let mut shuffled = lines.clone();
+        shuffled.reverse();
+        shuffled.swap(3, 500);
+        let again = detect(&shuffled, &config);
+        let key = |r: &AccessorReport| (r.accessor.clone(), (r.score * 1e9).round() as i64, r.flagged);
+        assert_eq!(again.iter().map(key).collect::<Vec<_>>(), reports.iter().map(key).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_role_too_small_to_compare_with_is_compared_with_every_account_and_says_so() {
+        // One analytics account reading eighty patients in a week: its role has no peers.
+        let bulk = (0..80u64).map(|p| {
+            line("oracle", "Analytics", &format!("patient{}-{}", p % 10, p % 3), T0 + 8 * DAY + p * 1_000)
+        });
+        let reports = detect(&ward(bulk.collect()), &DetectorConfig::default());
+        let oracle = reports.iter().find(|r| r.accessor == "oracle").unwrap();
+        assert!(oracle.flagged, "{oracle:?}");
+        assert!(
+            oracle.reasons.iter().any(|r| r.contains("too few Analytics accounts")),
+            "{:?}",
+            oracle.reasons
+        );
+        // A doctor's reasons never carry the note: its role is its baseline.
+        assert!(reports
+            .iter()
+            .filter(|r| r.role == "Doctor")
+            .all(|r| r.reasons.iter().all(|t| !t.contains("too few"))));
+    }
+
+    #[test]
+    fn an_accounts_role_is_its_latest_lines() {
+        let mut lines = ward(Vec::new());
+        let mut early = line("doctor3", "Lab", "patient3-0", T0 - DAY);
+        early.category = "LabResult".into();
+        lines.insert(0, early);
+        let reports = detect(&lines, &DetectorConfig::default());
+        assert_eq!(reports.iter().find(|r| r.accessor == "doctor3").unwrap().role, "Doctor");
+    }
 }
