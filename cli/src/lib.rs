@@ -197,16 +197,25 @@ impl Session {
     pub async fn latest_reports_of(&self, patient: &AccountId) -> Result<Vec<Record>> {
         let mut reports = Vec::new();
         for model in ai_oracle::models() {
-            let stored: Result<Option<StoredScore>, ScoreError> = self
-                .node
-                .dry_run(&self.scores, &self.account, "latest_score", &(*patient, model.model_hash()))
-                .await?
-                .value;
-            if let Ok(Some(stored)) = stored {
+            if let Ok(Some(stored)) = self.latest_score(patient, &model.model_hash()).await? {
                 reports.push(self.record(patient, stored.report_record).await?);
             }
         }
         Ok(reports)
+    }
+
+    /// `patient`'s latest sealed score of the model `model_hash` as this account may read it
+    /// (`latest_score`: the contract's refusal inside).
+    pub async fn latest_score(
+        &self,
+        patient: &AccountId,
+        model_hash: &ContentHash,
+    ) -> Result<Result<Option<StoredScore>, ScoreError>> {
+        Ok(self
+            .node
+            .dry_run(&self.scores, &self.account, "latest_score", &(*patient, *model_hash))
+            .await?
+            .value)
     }
 
     /// Every record of `patient`'s chart, page by page.
@@ -341,12 +350,9 @@ impl Session {
         model_hash: &ContentHash,
         keys: &KeyPair,
     ) -> Result<CheckedScore> {
-        let stored: Result<Option<StoredScore>, ScoreError> = self
-            .node
-            .dry_run(&self.scores, &self.account, "latest_score", &(*patient, *model_hash))
+        let stored = self
+            .latest_score(patient, model_hash)
             .await?
-            .value;
-        let stored = stored
             .map_err(|e| anyhow!("the score of {} is not readable by this account: {e:?}", ss58(patient)))?
             .ok_or_else(|| {
                 anyhow!("{} has no score of model 0x{}", ss58(patient), hex::encode(model_hash))
