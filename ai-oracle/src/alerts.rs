@@ -15,22 +15,9 @@ use ehr_types::{
 
 use crate::{attest::OracleKey, audit_export::export, node::Follow};
 
-/// The alert reason code of a detector feature.
+/// The alert reason code of a detector feature's name.
 pub fn reason_of(feature: &str) -> Option<AlertReason> {
-    Some(match feature {
-        "accesses" => AlertReason::Accesses,
-        "patients" => AlertReason::Patients,
-        "denied" => AlertReason::Denied,
-        "probing" => AlertReason::Probing,
-        "off_hours" => AlertReason::OffHours,
-        "new_hours" => AlertReason::NewHours,
-        "rare_categories" => AlertReason::RareCategories,
-        "outsiders" => AlertReason::Outsiders,
-        "emergencies" => AlertReason::Emergencies,
-        "unreviewed" => AlertReason::Unreviewed,
-        "change" => AlertReason::Change,
-        _ => return None,
-    })
+    AlertReason::ALL.into_iter().find(|reason| reason.code() == feature)
 }
 
 /// The alert of a flagged report: its window, its score in tenths (rounded up, 1–10) and its
@@ -260,5 +247,55 @@ pub async fn watch(w: Watcher<'_>, options: WatchOptions) -> Result<Vec<AlertId>
             return Ok(ids);
         }
         tokio::time::sleep(options.poll).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ehr_audit::detect::{FeatureScore, Window};
+
+    use super::*;
+
+    fn report(accessor: &AccountId, score: f64, codes: &[&str], from_ms: u64) -> AccessorReport {
+        AccessorReport {
+            accessor: ss58(accessor),
+            role: "Doctor".into(),
+            score,
+            flagged: score >= 0.35,
+            window: Window { from_block: 1, to_block: 9, from_ms, to_ms: from_ms + 1_000 },
+            reasons: Vec::new(),
+            reason_codes: codes.iter().map(|c| c.to_string()).collect(),
+            requests: 10,
+            features: vec![FeatureScore { name: "denied", value: 5.0, median: 0.0, z: 2.0 }],
+            windows: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_flagged_report_becomes_a_valid_alert_with_its_reason_codes() {
+        let a = AccountId::from([1; 32]);
+        let alert = alert_of(&report(&a, 0.71, &["outsiders", "patients"], 5_000)).unwrap();
+        assert_eq!(alert.accessor, a);
+        assert_eq!((alert.window_start_ms, alert.window_end_ms, alert.score_bucket), (5_000, 6_001, 8));
+        assert_eq!(alert.reasons.reasons(), vec![AlertReason::Patients, AlertReason::Outsiders]);
+        assert!(alert.is_valid());
+        // No named reason: the feature with the highest z.
+        let alert = alert_of(&report(&a, 0.36, &[], 5_000)).unwrap();
+        assert_eq!(alert.reasons.reasons(), vec![AlertReason::Denied]);
+        assert_eq!(alert.score_bucket, 4);
+        for reason in AlertReason::ALL {
+            assert_eq!(reason_of(reason.code()), Some(reason));
+        }
+    }
+
+    #[test]
+    fn each_accessors_window_is_posted_once() {
+        let (a, b) = (AccountId::from([1; 32]), AccountId::from([2; 32]));
+        let reports = vec![report(&a, 0.8, &["patients"], 5_000), report(&b, 0.2, &["patients"], 5_000)];
+        let first = new_alerts(&reports, &[]).unwrap();
+        assert_eq!(first.iter().map(|x| x.accessor).collect::<Vec<_>>(), vec![a], "flagged only");
+        assert!(new_alerts(&reports, &first).unwrap().is_empty(), "the same window again");
+        let later = vec![report(&a, 0.8, &["patients"], 900_000)];
+        assert_eq!(new_alerts(&later, &first).unwrap().len(), 1, "a later window");
     }
 }

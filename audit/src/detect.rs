@@ -77,59 +77,34 @@ impl Default for DetectorConfig {
     }
 }
 
-/// The features, in report order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Feature {
-    Accesses,
-    Patients,
-    Denied,
-    Probing,
-    OffHours,
-    NewHours,
-    RareCategories,
-    Outsiders,
-    Emergencies,
-    Unreviewed,
-    Change,
-}
+/// The features, in report order: one per alert reason code (`ehr_types::alerts::AlertReason`),
+/// so that a flagged accessor's reasons are the codes its on-chain alert carries.
+use ehr_types::alerts::AlertReason as Feature;
 
-const FEATURES: [Feature; 11] = [
-    Feature::Accesses,
-    Feature::Patients,
-    Feature::Denied,
-    Feature::Probing,
-    Feature::OffHours,
-    Feature::NewHours,
-    Feature::RareCategories,
-    Feature::Outsiders,
-    Feature::Emergencies,
-    Feature::Unreviewed,
-    Feature::Change,
-];
+const FEATURES: [Feature; 11] = Feature::ALL;
 
 /// The features judged against the accessor's own history.
 const CHANGE_FEATURES: [Feature; 5] =
     [Feature::Accesses, Feature::Patients, Feature::RareCategories, Feature::Outsiders, Feature::OffHours];
 
-impl Feature {
+/// What the detector knows of each feature.
+trait FeatureExt: Copy {
+    fn index(self) -> usize;
+    fn name(self) -> &'static str;
+    fn weight(self) -> f64;
+    fn is_log(self) -> bool;
+    fn floor(self) -> f64;
+    fn is_share(self) -> bool;
+    fn describe(self, value: f64, median: f64, role: &str) -> String;
+}
+
+impl FeatureExt for Feature {
     fn index(self) -> usize {
         self as usize
     }
 
     fn name(self) -> &'static str {
-        match self {
-            Feature::Accesses => "accesses",
-            Feature::Patients => "patients",
-            Feature::Denied => "denied",
-            Feature::Probing => "probing",
-            Feature::OffHours => "off_hours",
-            Feature::NewHours => "new_hours",
-            Feature::RareCategories => "rare_categories",
-            Feature::Outsiders => "outsiders",
-            Feature::Emergencies => "emergencies",
-            Feature::Unreviewed => "unreviewed",
-            Feature::Change => "change",
-        }
+        self.code()
     }
 
     fn weight(self) -> f64 {

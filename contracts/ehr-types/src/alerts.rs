@@ -60,6 +60,25 @@ impl AlertReason {
         AlertReason::Change,
     ];
 
+    /// The code's name: the detector's feature name (`accesses`, `patients`, `denied`,
+    /// `probing`, `off_hours`, `new_hours`, `rare_categories`, `outsiders`, `emergencies`,
+    /// `unreviewed`, `change`).
+    pub const fn code(self) -> &'static str {
+        match self {
+            AlertReason::Accesses => "accesses",
+            AlertReason::Patients => "patients",
+            AlertReason::Denied => "denied",
+            AlertReason::Probing => "probing",
+            AlertReason::OffHours => "off_hours",
+            AlertReason::NewHours => "new_hours",
+            AlertReason::RareCategories => "rare_categories",
+            AlertReason::Outsiders => "outsiders",
+            AlertReason::Emergencies => "emergencies",
+            AlertReason::Unreviewed => "unreviewed",
+            AlertReason::Change => "change",
+        }
+    }
+
     /// The code's bit in [`AlertReasons`].
     pub const fn bit(self) -> u16 {
         1u16 << (self as u8)
