@@ -147,18 +147,17 @@ pub async fn export(
     let mut reviews: HashMap<EmergencyId, Review> = HashMap::new();
     for (line, case) in &mut lines {
         let Some(case) = *case else { continue };
-        if !reviews.contains_key(&case) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = reviews.entry(case) {
             let found: Option<EmergencyCase> =
                 node.dry_run(records, &records.address, "emergency", &(case,)).await?.value;
-            let review = match found {
+            slot.insert(match found {
                 Some(EmergencyCase { review: Some(r), .. }) if r.verdict == ReviewVerdict::Accepted => {
                     Review::Accepted
                 }
                 Some(EmergencyCase { review: Some(_), .. }) => Review::Flagged,
                 Some(c) if c.is_overdue(best) => Review::Overdue,
                 _ => Review::Pending,
-            };
-            reviews.insert(case, review);
+            });
         }
         line.review = reviews.get(&case).copied();
     }
