@@ -13,54 +13,85 @@ use ehr_types::{
     AccountId, Page, ScoreError, MAX_PAGE_LIMIT,
 };
 
-use crate::{attest::OracleKey, audit_export::export, node::Follow};
+use crate::{
+    attest::OracleKey,
+    audit_export::{export, refresh_reviews},
+    node::Follow,
+};
 
 /// The alert reason code of a detector feature's name.
 pub fn reason_of(feature: &str) -> Option<AlertReason> {
     AlertReason::ALL.into_iter().find(|reason| reason.code() == feature)
 }
 
-/// The alert of a flagged report: its window, its score in tenths (rounded up, 1–10) and its
-/// reasons (the feature with the highest z when none reached the naming threshold).
+/// The alerts of a report: one per window scoring at least the threshold (every window the
+/// detector reported with `all_windows`, else the accessor's most suspicious one), with the
+/// window's score in tenths (rounded up, 1–10) and the features with a z of at least
+/// `reason_z` as its reasons (the one with the highest z when none reaches it).
 ///
 /// # Errors
 /// The accessor is not an SS58 address.
-pub fn alert_of(report: &AccessorReport) -> Result<AuditAlert> {
+pub fn alerts_of(report: &AccessorReport, config: &DetectorConfig) -> Result<Vec<AuditAlert>> {
     let accessor = ehr_types::ss58::decode(&report.accessor).with_context(|| report.accessor.clone())?;
-    let mut reasons: Vec<AlertReason> =
-        report.reason_codes.iter().filter_map(|code| reason_of(code)).collect();
-    if reasons.is_empty() {
-        let top = report.features.iter().max_by(|a, b| a.z.total_cmp(&b.z));
-        reasons.extend(top.and_then(|feature| reason_of(feature.name)));
-    }
-    if reasons.is_empty() {
-        reasons.push(AlertReason::Change);
-    }
-    Ok(AuditAlert {
-        accessor,
-        window_start_ms: report.window.from_ms,
-        window_end_ms: report.window.to_ms.saturating_add(1),
-        score_bucket: (report.score * 10.0).ceil().clamp(1.0, 10.0) as u8,
-        reasons: AlertReasons::of(&reasons),
-    })
+    let best = [ehr_audit::detect::WindowScore {
+        window: report.window,
+        score: report.score,
+        features: report.features.clone(),
+    }];
+    let windows = if report.windows.is_empty() { &best[..] } else { &report.windows[..] };
+    Ok(windows
+        .iter()
+        .filter(|w| w.score >= config.threshold)
+        .map(|w| {
+            // The report's own reasons for its worst window; the features' for the others.
+            let mut reasons: Vec<AlertReason> = if report.windows.is_empty() {
+                report.reason_codes.iter().filter_map(|code| reason_of(code)).collect()
+            } else {
+                w.features
+                    .iter()
+                    .filter(|f| f.z >= config.reason_z)
+                    .filter_map(|f| reason_of(f.name))
+                    .collect()
+            };
+            if reasons.is_empty() {
+                let top = w.features.iter().max_by(|a, b| a.z.total_cmp(&b.z));
+                reasons.extend(top.and_then(|f| reason_of(f.name)));
+            }
+            if reasons.is_empty() {
+                reasons.push(AlertReason::Change);
+            }
+            AuditAlert {
+                accessor,
+                window_start_ms: w.window.from_ms,
+                window_end_ms: w.window.to_ms.saturating_add(1),
+                score_bucket: (w.score * 10.0).ceil().clamp(1.0, 10.0) as u8,
+                reasons: AlertReasons::of(&reasons),
+            }
+        })
+        .collect())
 }
 
-/// The alerts of `reports` to post: flagged ones whose window does not overlap an alert
-/// already raised for the same accessor (`posted`).
+/// The alerts of `reports` to post: every flagged window ([`alerts_of`]) that does not overlap
+/// an alert already raised for the same accessor (`posted`).
 ///
 /// # Errors
 /// An accessor is not an SS58 address.
-pub fn new_alerts(reports: &[AccessorReport], posted: &[AuditAlert]) -> Result<Vec<AuditAlert>> {
-    let mut alerts = Vec::new();
-    for report in reports.iter().filter(|r| r.flagged) {
-        let alert = alert_of(report)?;
-        let known = posted.iter().chain(&alerts).any(|p: &AuditAlert| {
-            p.accessor == alert.accessor
-                && p.window_start_ms < alert.window_end_ms
-                && alert.window_start_ms < p.window_end_ms
-        });
-        if !known {
-            alerts.push(alert);
+pub fn new_alerts(
+    reports: &[AccessorReport],
+    posted: &[AuditAlert],
+    config: &DetectorConfig,
+) -> Result<Vec<AuditAlert>> {
+    let mut alerts: Vec<AuditAlert> = Vec::new();
+    for report in reports {
+        for alert in alerts_of(report, config)? {
+            let known = posted.iter().chain(&alerts).any(|p| {
+                p.accessor == alert.accessor
+                    && p.window_start_ms < alert.window_end_ms
+                    && alert.window_start_ms < p.window_end_ms
+            });
+            if !known {
+                alerts.push(alert);
+            }
         }
     }
     Ok(alerts)
@@ -197,6 +228,8 @@ pub async fn watch(w: Watcher<'_>, options: WatchOptions) -> Result<Vec<AlertId>
         raised_alerts(w.node, w.scores, &caller).await?.into_iter().map(|stored| stored.alert).collect();
     let mut history: Vec<AuditLine> = Vec::new();
     let mut cursor = options.from;
+    // Every window of every accessor, on windows that stay put as old decisions are dropped.
+    let mut config = DetectorConfig { all_windows: true, ..options.config.clone() };
     let mut ids = Vec::new();
     loop {
         let head = match options.follow {
@@ -210,10 +243,13 @@ pub async fn watch(w: Watcher<'_>, options: WatchOptions) -> Result<Vec<AlertId>
             cursor = head.saturating_add(1);
             if exported.lines > 0 {
                 history.extend(read_numbered_lines(buffer.as_slice())?.into_iter().map(|(_, line)| line));
+                config.origin_ms = config.origin_ms.or(history.first().map(|line| line.time_ms));
                 let newest = history.last().map_or(0, |line| line.time_ms);
                 history.retain(|line| newest.saturating_sub(line.time_ms) <= options.history_ms);
-                let reports = ehr_audit::detect(&history, &options.config);
-                let alerts = new_alerts(&reports, &posted)?;
+                // Emergency reads reviewed since they were read count as reviewed now.
+                refresh_reviews(w.node, w.records, &mut history, head).await?;
+                let reports = ehr_audit::detect(&history, &config);
+                let alerts = new_alerts(&reports, &posted, &config)?;
                 tracing::info!(
                     blocks = exported.blocks,
                     decisions = exported.lines,
@@ -274,13 +310,15 @@ mod tests {
     #[test]
     fn a_flagged_report_becomes_a_valid_alert_with_its_reason_codes() {
         let a = AccountId::from([1; 32]);
-        let alert = alert_of(&report(&a, 0.71, &["outsiders", "patients"], 5_000)).unwrap();
+        let config = DetectorConfig::default();
+        let alert =
+            alerts_of(&report(&a, 0.71, &["outsiders", "patients"], 5_000), &config).unwrap().remove(0);
         assert_eq!(alert.accessor, a);
         assert_eq!((alert.window_start_ms, alert.window_end_ms, alert.score_bucket), (5_000, 6_001, 8));
         assert_eq!(alert.reasons.reasons(), vec![AlertReason::Patients, AlertReason::Outsiders]);
         assert!(alert.is_valid());
         // No named reason: the feature with the highest z.
-        let alert = alert_of(&report(&a, 0.36, &[], 5_000)).unwrap();
+        let alert = alerts_of(&report(&a, 0.36, &[], 5_000), &config).unwrap().remove(0);
         assert_eq!(alert.reasons.reasons(), vec![AlertReason::Denied]);
         assert_eq!(alert.score_bucket, 4);
         for reason in AlertReason::ALL {
@@ -292,10 +330,22 @@ mod tests {
     fn each_accessors_window_is_posted_once() {
         let (a, b) = (AccountId::from([1; 32]), AccountId::from([2; 32]));
         let reports = vec![report(&a, 0.8, &["patients"], 5_000), report(&b, 0.2, &["patients"], 5_000)];
-        let first = new_alerts(&reports, &[]).unwrap();
+        let config = DetectorConfig::default();
+        let first = new_alerts(&reports, &[], &config).unwrap();
         assert_eq!(first.iter().map(|x| x.accessor).collect::<Vec<_>>(), vec![a], "flagged only");
-        assert!(new_alerts(&reports, &first).unwrap().is_empty(), "the same window again");
+        assert!(new_alerts(&reports, &first, &config).unwrap().is_empty(), "the same window again");
         let later = vec![report(&a, 0.8, &["patients"], 900_000)];
-        assert_eq!(new_alerts(&later, &first).unwrap().len(), 1, "a later window");
+        assert_eq!(new_alerts(&later, &first, &config).unwrap().len(), 1, "a later window");
+        // With every window reported, a lower but flagged later window is posted too.
+        let mut both = report(&a, 0.8, &["patients"], 5_000);
+        let window = |from_ms, score| ehr_audit::detect::WindowScore {
+            window: Window { from_block: 1, to_block: 2, from_ms, to_ms: from_ms + 1_000 },
+            score,
+            features: vec![FeatureScore { name: "outsiders", value: 9.0, median: 0.0, z: 6.0 }],
+        };
+        both.windows = vec![window(5_000, 0.8), window(900_000, 0.4), window(1_800_000, 0.1)];
+        let alerts = new_alerts(&[both], &first, &config).unwrap();
+        assert_eq!(alerts.iter().map(|x| x.window_start_ms).collect::<Vec<_>>(), vec![900_000]);
+        assert_eq!(alerts[0].reasons.reasons(), vec![AlertReason::Outsiders]);
     }
 }

@@ -21,7 +21,7 @@ use ehr_audit::{
 use ehr_client::{
     args::{BlockRange, ChainArgs},
     deploy::Deployment,
-    Node,
+    ss58, Node,
 };
 
 /// Audit analytics over the access trail (the JSON Lines export format of `ehr-audit`).
@@ -42,8 +42,10 @@ pub enum AuditCommand {
     /// off) and unaltered. Names the first line of each problem; exits non-zero on any.
     ///
     /// With FILE, the file is checked and, unless `--offline`, each patient's last link is
-    /// compared with the chain's head on the node. Without FILE, the trail is read from the
-    /// node (`--from`/`--to`) and checked the same way.
+    /// compared with the chain's head on the node as of block `--to` (the block the export
+    /// ended with, which `audit export` prints; default: the best block). Without FILE, the
+    /// trail is read from the node (`--from`/`--to`) and checked the same way, also for every
+    /// patient registered in those blocks, so a patient whose every line is missing is found.
     Verify {
         /// An exported trail (`-` for standard input); default: read it from the node.
         file: Option<PathBuf>,
@@ -235,15 +237,36 @@ pub fn run(command: AuditCommand) -> Result<()> {
                 let node = Node::connect(&chain.node).await?;
                 let deployment = Deployment::load(&chain.deployment)?;
                 let records = deployment.contract(&chain.artifacts, "patient_records")?;
-                if file.is_none() {
+                // The heads as of the trail's last block, of every patient it should cover.
+                let (to, registered) = if file.is_none() {
                     let registry = deployment.contract(&chain.artifacts, "provider_registry")?;
                     let mut buffer = Vec::new();
-                    export(&node, &records, &registry, from, to, &mut buffer).await?;
+                    let exported = export(&node, &records, &registry, from, to, &mut buffer).await?;
                     lines = ehr_audit::line::read_numbered_lines(buffer.as_slice())
                         .context("reading the node's trail")?;
-                }
+                    (exported.to, exported.registered.iter().map(ss58).collect())
+                } else {
+                    (
+                        match to {
+                            Some(to) => to,
+                            None => node.best_block().await?.0,
+                        },
+                        Vec::new(),
+                    )
+                };
+                let at =
+                    node.block_hash(to).await?.with_context(|| format!("block {to} is not on the chain"))?;
                 lines.retain(|(_, line)| patient.as_ref().is_none_or(|p| *p == line.patient));
-                let heads = audit_heads(&node, &records, &lines).await?;
+                let patients: Vec<String> = match &patient {
+                    Some(patient) => vec![patient.clone()],
+                    None => lines
+                        .iter()
+                        .filter(|(_, line)| line.seq.is_some_and(|seq| seq > 0))
+                        .map(|(_, line)| line.patient.clone())
+                        .chain(registered)
+                        .collect(),
+                };
+                let heads = audit_heads(&node, &records, patients, Some(at)).await?;
                 Ok(ehr_audit::chain::verify(&lines, Some(&heads)))
             })?;
             for problem in &report.problems {
@@ -310,7 +333,8 @@ pub fn run(command: AuditCommand) -> Result<()> {
         }
         AuditCommand::Detect { file, json, detector, post, chain, oracle } => {
             let lines = read_trail(&file)?;
-            let config = detector.config();
+            // Posting takes every flagged window, not only each accessor's worst.
+            let config = DetectorConfig { all_windows: post, ..detector.config() };
             let reports = detect(&lines, &config);
             if post {
                 crate::runtime()?.block_on(async {
@@ -321,15 +345,15 @@ pub fn run(command: AuditCommand) -> Result<()> {
                         .into_iter()
                         .map(|stored| stored.alert)
                         .collect();
-                    let new = alerts::new_alerts(&reports, &posted)?;
+                    let new = alerts::new_alerts(&reports, &posted, &config)?;
                     let ids = alerts::post_all(&p.node, &p.scores, &p.key, &p.account, &new).await?;
                     for (id, alert) in ids.iter().zip(&new) {
                         eprintln!("posted {}", alerts::describe(*id, alert));
                     }
                     eprintln!(
-                        "posted {} alerts ({} flagged accessors already had one)",
+                        "posted {} alerts ({} flagged accessors)",
                         ids.len(),
-                        reports.iter().filter(|r| r.flagged).count().saturating_sub(new.len())
+                        reports.iter().filter(|r| r.flagged).count()
                     );
                     Ok::<(), anyhow::Error>(())
                 })?;

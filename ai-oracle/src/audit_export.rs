@@ -28,7 +28,7 @@ struct Decided {
 }
 
 /// What an export wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exported {
     /// Access decisions written.
     pub lines: usize,
@@ -36,13 +36,15 @@ pub struct Exported {
     pub blocks: u32,
     /// The last block read.
     pub to: u32,
+    /// The patients registered in the blocks read (`PatientRegistered`).
+    pub registered: Vec<AccountId>,
 }
 
 /// Writes every `AccessRequested` of the records contract `records` in blocks `from..=to`
 /// (default: to the best block) to `out`, with each accessor's role as the registry `registry`
-/// has it now (`Patient` for a patient's own access) and, for a decision under emergency access
-/// whose case was opened within the range, the case's review as the contract has it now
-/// (`Accepted`, `Flagged`, `Overdue` past its deadline, else `Pending`).
+/// has it now (`Patient` for a patient's own access) and, for a decision under emergency access,
+/// its case (opened within the range, else the accessor's latest case on the patient if it was
+/// opened by then) and the case's review as the contract has it now ([`review_of`]).
 ///
 /// # Errors
 /// The node could not be read, an event of the records contract does not decode, or `out`
@@ -60,7 +62,8 @@ pub async fn export(
     let mut roles: HashMap<AccountId, String> = HashMap::new();
     // The latest emergency case of (patient, clinician), from `EmergencyOpened` in the range.
     let mut cases: HashMap<(AccountId, AccountId), EmergencyId> = HashMap::new();
-    let mut lines: Vec<(AuditLine, Option<EmergencyId>)> = Vec::new();
+    let mut lines: Vec<AuditLine> = Vec::new();
+    let mut registered = Vec::new();
     for number in from..=to {
         let Some((hash, events)) = node.block_events_of(number, &[records.address]).await? else { continue };
         let mut time_ms = None;
@@ -87,6 +90,10 @@ pub async fn export(
                 },
                 Ok(Some(EhrEvent::EmergencyOpened(e))) => {
                     cases.insert((e.patient, e.clinician), e.case);
+                    continue;
+                }
+                Ok(Some(EhrEvent::PatientRegistered(e))) => {
+                    registered.push(e.patient);
                     continue;
                 }
                 Ok(_) => continue,
@@ -120,8 +127,30 @@ pub async fn export(
                 AccessDecision::Granted => (Decision::Granted, None),
                 AccessDecision::Denied(reason) => (Decision::Denied, Some(format!("{reason:?}"))),
             };
-            let case =
-                if event.emergency { cases.get(&(event.patient, event.accessor)).copied() } else { None };
+            let case = match (event.emergency, cases.get(&(event.patient, event.accessor))) {
+                (false, _) => None,
+                (true, Some(case)) => Some(*case),
+                // Opened before the range: the accessor's latest case, if opened by then.
+                (true, None) => {
+                    let latest: Option<EmergencyId> = node
+                        .dry_run(
+                            records,
+                            &records.address,
+                            "latest_emergency_of",
+                            &(event.patient, event.accessor),
+                        )
+                        .await?
+                        .value;
+                    match latest {
+                        Some(id) => {
+                            let case: Option<EmergencyCase> =
+                                node.dry_run(records, &records.address, "emergency", &(id,)).await?.value;
+                            case.filter(|c| c.opened_at <= number).map(|_| id)
+                        }
+                        None => None,
+                    }
+                }
+            };
             let line = AuditLine {
                 block: number,
                 time_ms,
@@ -137,58 +166,86 @@ pub async fn export(
                 reason,
                 emergency: event.emergency,
                 review: None,
+                case,
                 seq: event.link.map(|(seq, _)| seq),
                 prev: event.link.map(|(_, prev)| hash_hex(&prev)),
             };
-            lines.push((line, case));
+            lines.push(line);
         }
     }
-    // Where each emergency case's review stands now.
+    refresh_reviews(node, records, &mut lines, best).await?;
+    for line in &lines {
+        writeln!(out, "{}", line.to_json()).context("writing the export")?;
+    }
+    Ok(Exported { lines: lines.len(), blocks: to.saturating_sub(from).saturating_add(1), to, registered })
+}
+
+/// Where emergency case `case`'s review stands at block `now`: `Accepted` or `Flagged` once
+/// reviewed, `Overdue` past its deadline, else `Pending`.
+///
+/// # Errors
+/// The node could not be asked.
+pub async fn review_of(node: &Node, records: &ContractRef, case: EmergencyId, now: u32) -> Result<Review> {
+    let found: Option<EmergencyCase> =
+        node.dry_run(records, &records.address, "emergency", &(case,)).await?.value;
+    Ok(match found {
+        Some(EmergencyCase { review: Some(r), .. }) if r.verdict == ReviewVerdict::Accepted => {
+            Review::Accepted
+        }
+        Some(EmergencyCase { review: Some(_), .. }) => Review::Flagged,
+        Some(c) if c.is_overdue(now) => Review::Overdue,
+        _ => Review::Pending,
+    })
+}
+
+/// Sets the `review` of every line with an emergency `case` whose review is not final yet
+/// (none, `Pending` or `Overdue`) to where it stands at block `now`: one query per case.
+///
+/// # Errors
+/// The node could not be asked.
+pub async fn refresh_reviews(
+    node: &Node,
+    records: &ContractRef,
+    lines: &mut [AuditLine],
+    now: u32,
+) -> Result<()> {
     let mut reviews: HashMap<EmergencyId, Review> = HashMap::new();
-    for (line, case) in &mut lines {
-        let Some(case) = *case else { continue };
+    for line in lines.iter_mut() {
+        let Some(case) = line.case else { continue };
+        if matches!(line.review, Some(Review::Accepted | Review::Flagged)) {
+            continue;
+        }
         if let std::collections::hash_map::Entry::Vacant(slot) = reviews.entry(case) {
-            let found: Option<EmergencyCase> =
-                node.dry_run(records, &records.address, "emergency", &(case,)).await?.value;
-            slot.insert(match found {
-                Some(EmergencyCase { review: Some(r), .. }) if r.verdict == ReviewVerdict::Accepted => {
-                    Review::Accepted
-                }
-                Some(EmergencyCase { review: Some(_), .. }) => Review::Flagged,
-                Some(c) if c.is_overdue(best) => Review::Overdue,
-                _ => Review::Pending,
-            });
+            slot.insert(review_of(node, records, case, now).await?);
         }
         line.review = reviews.get(&case).copied();
     }
-    for (line, _) in &lines {
-        writeln!(out, "{}", line.to_json()).context("writing the export")?;
-    }
-    Ok(Exported { lines: lines.len(), blocks: to.saturating_sub(from).saturating_add(1), to })
+    Ok(())
 }
 
-/// The audit chain's head on the node of each patient named in `lines` (`audit_head`).
+/// The audit chain's head of each of `patients` (SS58) as of block `at` (`None`: the best
+/// block): what a trail read up to that block must end with.
 ///
 /// # Errors
 /// A patient is not an SS58 address, or the node could not be asked.
 pub async fn audit_heads(
     node: &Node,
     records: &ContractRef,
-    lines: &[(usize, AuditLine)],
+    patients: impl IntoIterator<Item = String>,
+    at: Option<[u8; 32]>,
 ) -> Result<BTreeMap<String, AuditHead>> {
     let mut heads = BTreeMap::new();
-    for (number, line) in lines {
-        if line.seq.is_none_or(|seq| seq == 0) || heads.contains_key(&line.patient) {
+    for patient in patients {
+        if heads.contains_key(&patient) {
             continue;
         }
-        let patient = ehr_types::ss58::decode(&line.patient)
-            .with_context(|| format!("line {number}: patient {}", line.patient))?;
+        let account = ehr_types::ss58::decode(&patient).with_context(|| format!("patient {patient}"))?;
         let head: AuditHead = node
-            .dry_run(records, &patient, "audit_head", &(patient,))
+            .dry_run_at(at, records, &account, "audit_head", &(account,))
             .await
             .context("asking the records contract for an audit chain's head")?
             .value;
-        heads.insert(line.patient.clone(), head);
+        heads.insert(patient, head);
     }
     Ok(heads)
 }

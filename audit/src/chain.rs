@@ -62,6 +62,14 @@ pub enum ChainProblem {
         /// The head's sequence number on the node.
         head: u64,
     },
+    /// A decision on a patient's chart that claims to be in no chain: `seq` 0 on anything but a
+    /// denial for want of a registered patient, or no `seq` after the patient's chain began.
+    OutOfChain {
+        /// The patient (SS58).
+        patient: String,
+        /// The line.
+        line: usize,
+    },
     /// A line's fields cannot be turned back into the decision the chain hashed.
     Unreadable {
         /// The line.
@@ -93,6 +101,11 @@ impl std::fmt::Display for ChainProblem {
                 "patient {patient}'s trail ends at link {last}, but the chain's head on the node is link {head}: \
                  links {}..={head} are missing at the end",
                 last + 1
+            ),
+            ChainProblem::OutOfChain { patient, line } => write!(
+                f,
+                "line {line}: a decision on patient {patient}'s chart outside its audit chain (seq 0 is only for \
+                 accounts that are no patient; a line without seq only before the chain began)"
             ),
             ChainProblem::Unreadable { line, message } => write!(f, "line {line}: {message}"),
         }
@@ -168,12 +181,22 @@ pub fn verify(lines: &[(usize, AuditLine)], heads: Option<&BTreeMap<String, Audi
     // Per patient: the last link seen (line, entry).
     let mut last: BTreeMap<String, (usize, AuditEntry)> = BTreeMap::new();
     for (number, line) in lines {
-        match line.seq {
-            None | Some(0) => {
-                report.unchained += 1;
-                continue;
+        let out_of_chain = match line.seq {
+            // Only a denial for want of a registered patient is in no chain.
+            Some(0) => {
+                line.decision != Decision::Denied || line.reason.as_deref() != Some("PatientNotRegistered")
             }
-            Some(_) => {}
+            // Before the chain existed (storage versions 1–2); never after a chained line.
+            None => last.contains_key(&line.patient),
+            Some(_) => false,
+        };
+        if out_of_chain {
+            report.problems.push(ChainProblem::OutOfChain { patient: line.patient.clone(), line: *number });
+            continue;
+        }
+        if matches!(line.seq, None | Some(0)) {
+            report.unchained += 1;
+            continue;
         }
         let entry = match entry_of(line) {
             Ok(entry) => entry,
@@ -198,7 +221,13 @@ pub fn verify(lines: &[(usize, AuditLine)], heads: Option<&BTreeMap<String, Audi
             }),
             None => {}
             Some((prev_line, prev)) => {
-                let expected = prev.seq + 1;
+                let Some(expected) = prev.seq.checked_add(1) else {
+                    report.problems.push(ChainProblem::Unreadable {
+                        line: *number,
+                        message: "seq follows the largest sequence number".into(),
+                    });
+                    continue;
+                };
                 if entry.seq > expected {
                     report.problems.push(ChainProblem::Gap {
                         patient: patient.clone(),
@@ -239,12 +268,14 @@ pub fn verify(lines: &[(usize, AuditLine)], heads: Option<&BTreeMap<String, Audi
                         });
                     }
                 }
-                Some((_, entry)) if entry.seq > head.seq => report.problems.push(ChainProblem::OutOfOrder {
-                    patient: patient.clone(),
-                    line: 0,
-                    seq: entry.seq,
-                    expected: head.seq,
-                }),
+                Some((line, entry)) if entry.seq > head.seq => {
+                    report.problems.push(ChainProblem::OutOfOrder {
+                        patient: patient.clone(),
+                        line: *line,
+                        seq: entry.seq,
+                        expected: head.seq,
+                    })
+                }
                 Some((_, entry)) => report.problems.push(ChainProblem::Truncated {
                     patient: patient.clone(),
                     last: entry.seq,
@@ -287,6 +318,7 @@ mod tests {
                 reason: (seq % 2 == 0).then(|| "NoGrant".to_string()),
                 emergency: seq == 3,
                 review: None,
+                case: None,
                 seq: Some(seq),
                 prev: Some(hash_hex(&head.hash)),
             };
@@ -383,5 +415,48 @@ mod tests {
         let (lines, head) = trail(4);
         let report = verify(&lines[2..], Some(&heads(head)));
         assert!(matches!(report.problems.as_slice(), [ChainProblem::Gap { from: 1, to: 2, .. }]));
+        // A patient with a head on the node but no line at all.
+        let report = verify(&[], Some(&heads(head)));
+        assert!(matches!(report.problems.as_slice(), [ChainProblem::Truncated { last: 0, head: 4, .. }]));
+    }
+
+    #[test]
+    fn decisions_claiming_to_be_in_no_chain_are_refused() {
+        let (mut lines, _) = trail(3);
+        // A made-up granted read with seq 0, or without seq after the chain began.
+        let mut forged = lines[1].1.clone();
+        forged.seq = Some(0);
+        forged.decision = Decision::Granted;
+        forged.reason = None;
+        lines.push((4, forged.clone()));
+        forged.seq = None;
+        forged.prev = None;
+        lines.push((5, forged));
+        let report = verify(&lines, None);
+        assert!(
+            matches!(
+                report.problems.as_slice(),
+                [ChainProblem::OutOfChain { line: 4, .. }, ChainProblem::OutOfChain { line: 5, .. }]
+            ),
+            "{:?}",
+            report.problems
+        );
+        // The legitimate ones: a denial for want of a patient, and legacy lines before the chain.
+        let (mut lines, _) = trail(2);
+        let mut not_a_patient = lines[1].1.clone();
+        not_a_patient.seq = Some(0);
+        not_a_patient.reason = Some("PatientNotRegistered".into());
+        let mut legacy = lines[0].1.clone();
+        legacy.seq = None;
+        legacy.prev = None;
+        lines.insert(0, (0, legacy));
+        lines.push((9, not_a_patient));
+        let report = verify(&lines, None);
+        assert!(report.is_intact(), "{:?}", report.problems);
+        assert_eq!(report.unchained, 2);
+        // A crafted sequence number at the end of u64 is a problem, not a panic.
+        let (mut lines, _) = trail(2);
+        lines[0].1.seq = Some(u64::MAX);
+        assert!(!verify(&lines, None).is_intact());
     }
 }

@@ -57,6 +57,10 @@ pub struct DetectorConfig {
     pub reason_z: f64,
     /// Report every window of every accessor, not only its most suspicious one.
     pub all_windows: bool,
+    /// Where windows start (Unix ms): window `k` is `[origin + k·window_ms, …)`. Default: the
+    /// trail's first decision. A follower that drops old decisions keeps its origin, so that its
+    /// windows do not move.
+    pub origin_ms: Option<u64>,
 }
 
 impl Default for DetectorConfig {
@@ -73,6 +77,7 @@ impl Default for DetectorConfig {
             prior_requests: 10.0,
             reason_z: 3.0,
             all_windows: false,
+            origin_ms: None,
         }
     }
 }
@@ -313,7 +318,8 @@ pub fn detect(lines: &[AuditLine], config: &DetectorConfig) -> Vec<AccessorRepor
     in_time.sort_by_key(|l| (l.time_ms, l.block));
     let lines = in_time.as_slice();
     let window_ms = config.window_ms.max(1);
-    let t0 = lines.iter().map(|l| l.time_ms).min().unwrap_or(0);
+    let first = lines.iter().map(|l| l.time_ms).min().unwrap_or(0);
+    let t0 = config.origin_ms.map_or(first, |origin| origin.min(first));
 
     // Interned accounts, roles and categories.
     let mut accessor_ids: HashMap<&str, u32> = HashMap::new();
@@ -699,6 +705,7 @@ mod tests {
             reason: None,
             emergency: false,
             review: None,
+            case: None,
             seq: None,
             prev: None,
         }

@@ -19,7 +19,8 @@
 //!   audit hash chain (`ehr_types::audit`), which `ai-oracle audit verify` checks; absent on
 //!   decisions taken before the chain existed (storage versions 1–2 of the records contract),
 //!   `seq` 0 on decisions about an account that is no patient;
-//! - `review` (`Pending` | `Accepted` | `Flagged` | `Overdue`) of an emergency access.
+//! - `case` (u32), the emergency case a decision under emergency access was taken in, and
+//!   `review` (`Pending` | `Accepted` | `Flagged` | `Overdue`), where that case's review stands.
 //!
 //! Readers ignore fields they do not know, so exports may carry more.
 
@@ -85,6 +86,9 @@ pub struct AuditLine {
     /// The review of an emergency access, when the exporter knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<Review>,
+    /// The emergency case of a decision under emergency access, when the exporter knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<u32>,
     /// Its sequence number in the patient's audit chain (0: in no chain).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,

@@ -257,6 +257,7 @@ impl Gen {
             reason: denial.map(str::to_string),
             emergency: emergency.is_some(),
             review: emergency,
+            case: None,
             seq: None,
             prev: None,
         });

@@ -134,7 +134,7 @@ pub fn parse_verdict(text: &str) -> Result<ReviewVerdict> {
 pub fn parse_review_reason(text: &str) -> Result<ReviewReason> {
     const ALL: [ReviewReason; 6] = [
         ReviewReason::EmergencyDocumented,
-        ReviewReason::PatientIncapacitated,
+        ReviewReason::ConsentUnobtainable,
         ReviewReason::NoEmergencyDocumented,
         ReviewReason::NoCareRelationship,
         ReviewReason::ExcessiveAccess,

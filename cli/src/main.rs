@@ -72,7 +72,7 @@ enum AuditorCommand {
         /// accepted or flagged.
         #[arg(long, value_parser = parse_verdict)]
         verdict: ReviewVerdict,
-        /// emergency-documented, patient-incapacitated, no-emergency-documented,
+        /// emergency-documented, consent-unobtainable, no-emergency-documented,
         /// no-care-relationship, excessive-access or other.
         #[arg(long, value_parser = parse_review_reason)]
         reason: ReviewReason,

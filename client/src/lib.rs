@@ -386,27 +386,26 @@ impl Node {
 
     /// Raises the emergency cases of the records contract `records` left unreviewed past their
     /// deadline (`raise_overdue`, 32 cases per transaction, signed by `signer`), submitting only
-    /// while a dry-run finds some to raise; returns how many were raised.
+    /// while a dry-run finds progress to make (a case to raise, or the contract's cursor to move
+    /// past reviewed cases); returns how many were raised.
     pub async fn raise_overdue(&self, records: &ContractRef, signer: &Keypair) -> Result<u32> {
         let caller = account_of(signer);
         let step = (ehr_types::emergency::MAX_OVERDUE_STEP,);
         let mut raised = 0u32;
         loop {
-            let dry: Result<u32, RecordsError> =
+            let cursor: u32 = self.dry_run(records, &caller, "overdue_cursor", &()).await?.value;
+            let dry: Result<(u32, u32), RecordsError> =
                 self.dry_run(records, &caller, "raise_overdue", &step).await?.value;
-            if dry.unwrap_or(0) == 0 {
+            let (would_raise, next) = dry.map_err(|err| anyhow!("raise_overdue: {err:?}"))?;
+            if would_raise == 0 && next == cursor {
                 return Ok(raised);
             }
-            let submitted: Submitted<Result<u32, RecordsError>> =
+            let submitted: Submitted<Result<(u32, u32), RecordsError>> =
                 self.submit(records, signer, "raise_overdue", &step).await?;
-            let count = match submitted.value() {
-                Ok(count) if submitted.included.is_some() => *count,
-                Ok(_) => 0,
+            match submitted.value() {
+                Ok((count, _)) if submitted.included.is_some() => raised = raised.saturating_add(*count),
+                Ok(_) => return Ok(raised),
                 Err(err) => bail!("raise_overdue refused by the contract: {err:?}"),
-            };
-            raised = raised.saturating_add(count);
-            if count == 0 {
-                return Ok(raised);
             }
         }
     }
@@ -553,6 +552,19 @@ impl Node {
         message: &str,
         args: &A,
     ) -> Result<DryRun<R>> {
+        self.dry_run_at(None, contract, caller, message, args).await
+    }
+
+    /// [`Node::dry_run`] on the state of block `at` (`None`: the best block), e.g. a query as
+    /// of the last block an export read.
+    pub async fn dry_run_at<A: Encode, R: Decode>(
+        &self,
+        at: Option<[u8; 32]>,
+        contract: &ContractRef,
+        caller: &AccountId,
+        message: &str,
+        args: &A,
+    ) -> Result<DryRun<R>> {
         let request = CallRequest {
             origin: to_account32(*caller),
             dest: to_account32(contract.address),
@@ -563,7 +575,7 @@ impl Node {
         };
         let bytes = self
             .rpc
-            .state_call("ContractsApi_call", Some(&request.encode()), None)
+            .state_call("ContractsApi_call", Some(&request.encode()), at.map(subxt::utils::H256))
             .await
             .with_context(|| format!("dry-running {}::{message}", contract.name))?;
         let result = ContractExecResult::<Balance>::decode(&mut &bytes[..])

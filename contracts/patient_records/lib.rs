@@ -539,47 +539,56 @@ mod patient_records {
             Ok(())
         }
 
-        /// Raises `EmergencyReviewOverdue` for the cases unreviewed past their deadline, in
-        /// case order from where the previous call stopped, looking at no more than `limit`
-        /// (1–32) cases; stops at the first case whose deadline has not come. Anyone may call
-        /// it (an institution's monitor, a patient). Returns how many it raised.
+        /// Raises `EmergencyReviewOverdue` for the cases unreviewed past their deadline: looks at
+        /// no more than `limit` (1–32) cases, in case order from the first one not yet done
+        /// (reviewed, or raised), and raises each one due; cases not yet due are passed over and
+        /// looked at again by a later call. Anyone may call it (an institution's monitor, a
+        /// patient). Returns how many it raised and the first case not yet done after it (the
+        /// next call starts there), so a caller can tell whether a call would make progress.
         ///
         /// # Errors
         /// `InvalidStepLimit`.
         #[ink(message)]
-        pub fn raise_overdue(&mut self, limit: u32) -> Result<u32> {
+        pub fn raise_overdue(&mut self, limit: u32) -> Result<(u32, EmergencyId)> {
             if limit == 0 || limit > MAX_OVERDUE_STEP {
                 return Err(RecordsError::InvalidStepLimit);
             }
             let now = self.env().block_number();
             let count = self.emergency_count.get().unwrap_or(0);
             let start = self.overdue_cursor.get().unwrap_or(0);
+            let end = start.saturating_add(limit).min(count);
+            // The cursor moves over the cases at its head that need nothing more.
             let mut cursor = start;
             let mut raised = 0u32;
-            while cursor < count && cursor.saturating_sub(start) < limit {
-                let Some(mut case) = self.emergencies.get(cursor) else { break };
-                if case.review.is_none() {
-                    if now < case.review_due {
-                        break;
-                    }
-                    if !case.overdue_raised {
-                        case.overdue_raised = true;
-                        self.emergencies.insert(cursor, &case);
-                        self.env().emit_event(EmergencyReviewOverdue {
-                            case: cursor,
-                            patient: case.patient,
-                            clinician: case.clinician,
-                            review_due: case.review_due,
-                        });
-                        raised = raised.saturating_add(1);
-                    }
+            for id in start..end {
+                let Some(mut case) = self.emergencies.get(id) else { continue };
+                if case.review.is_none() && !case.overdue_raised && case.is_overdue(now) {
+                    case.overdue_raised = true;
+                    self.emergencies.insert(id, &case);
+                    self.env().emit_event(EmergencyReviewOverdue {
+                        case: id,
+                        patient: case.patient,
+                        clinician: case.clinician,
+                        review_due: case.review_due,
+                    });
+                    raised = raised.saturating_add(1);
                 }
-                cursor = cursor.saturating_add(1);
+                let done = case.review.is_some() || case.overdue_raised;
+                if done && cursor == id {
+                    cursor = id.saturating_add(1);
+                }
             }
             if cursor != start {
                 self.overdue_cursor.set(&cursor);
             }
-            Ok(raised)
+            Ok((raised, cursor))
+        }
+
+        /// The first emergency case `raise_overdue` has not passed yet (every case before it is
+        /// reviewed or raised).
+        #[ink(message)]
+        pub fn overdue_cursor(&self) -> EmergencyId {
+            self.overdue_cursor.get().unwrap_or(0)
         }
 
         /// Emergency case `case`, if it exists. Cases are public chain state.
@@ -623,6 +632,12 @@ mod patient_records {
         #[ink(message)]
         pub fn open_emergency_of(&self, patient: AccountId, clinician: AccountId) -> Option<EmergencyId> {
             self.open_case(patient, clinician, self.env().block_number()).map(|(id, _)| id)
+        }
+
+        /// `clinician`'s latest emergency case on `patient`, open or not, if any.
+        #[ink(message)]
+        pub fn latest_emergency_of(&self, patient: AccountId, clinician: AccountId) -> Option<EmergencyId> {
+            self.latest_emergency.get((patient, clinician))
         }
 
         /// The emergency-access policy in force.
@@ -1059,6 +1074,13 @@ mod patient_records {
             match readable {
                 Ok(stored) => match provider_denial(&self.provider_info(caller), &stored.grant, None) {
                     Some(reason) => Err(RecordsError::AccessDenied(reason)),
+                    // Under open emergency access the categories beyond the grant too, as
+                    // `request_access` decides.
+                    None if self.open_case(patient, caller, now).is_some()
+                        && emergency_denial(&self.provider_info(caller)).is_none() =>
+                    {
+                        Ok((entry, CategorySet::all()))
+                    }
                     None => Ok((entry, stored.grant.scope.read)),
                 },
                 Err(_) if self.open_case(patient, caller, now).is_some() => {

@@ -51,8 +51,8 @@ mod risk_scores {
             AttestationBatch, InputCheck, LegacyScore, Signature, SignerInfo, SignerKey, StoredScore,
             MAX_BATCH, MAX_CLOCK_SKEW_MS, MAX_NONCE_STEP, MAX_PURGE,
         },
-        AccessDecision, AccessMode, ContentHash, Page, ProviderRole, RecordCategory, RecordId, RecordsError,
-        ScoreError, MAX_PAGE_LIMIT,
+        AccessDecision, AccessMode, ContentHash, DenialReason, Page, ProviderInfo, ProviderRole,
+        RecordCategory, RecordId, RecordsError, ScoreError, MAX_PAGE_LIMIT,
     };
     use ink::{
         codegen::TraitCallBuilder,
@@ -392,9 +392,14 @@ mod risk_scores {
         /// a nonce above the signer's last alert batch. Anyone may relay it. Each alert is
         /// stored under the next id and announced by `AlertRaised`. Returns the first id.
         ///
+        /// The signer's bound account must be an active `Analytics` provider, as for scores.
+        ///
         /// # Errors
         /// `EmptyBatch`; `BatchTooLarge`; `UnknownSigner`; `SignerRetired`; `BadSignature`;
-        /// `WrongDomain`; `StaleNonce`; `InvalidAlert` (nothing is raised); `Overflow`.
+        /// `WrongDomain`; `StaleNonce`; `NonceTooFar` (more than `MAX_NONCE_STEP` above the
+        /// last); `NoConsent(reason)` (the bound account is not an active `Analytics` provider:
+        /// `ProviderNotRegistered`, `ProviderSuspended`, `RoleNotPermitted`);
+        /// `RegistryUnavailable`; `InvalidAlert` (nothing is raised); `Overflow`.
         #[ink(message)]
         pub fn submit_alerts(&mut self, batch: AlertBatch, signature: Signature) -> Result<AlertId> {
             if batch.alerts.is_empty() {
@@ -413,8 +418,20 @@ mod risk_scores {
             if batch.contract != self.env().account_id() || batch.chain != self.chain {
                 return Err(ScoreError::WrongDomain);
             }
-            if batch.nonce <= self.alert_nonces.get(batch.signer).unwrap_or(0) {
+            let last = self.alert_nonces.get(batch.signer).unwrap_or(0);
+            if batch.nonce <= last {
                 return Err(ScoreError::StaleNonce);
+            }
+            if batch.nonce.saturating_sub(last) > MAX_NONCE_STEP {
+                return Err(ScoreError::NonceTooFar);
+            }
+            match self.registry_provider(signer.account)? {
+                Some(info) if info.role == ProviderRole::Analytics && info.is_active() => {}
+                Some(info) if info.role == ProviderRole::Analytics => {
+                    return Err(ScoreError::NoConsent(DenialReason::ProviderSuspended))
+                }
+                Some(_) => return Err(ScoreError::NoConsent(DenialReason::RoleNotPermitted)),
+                None => return Err(ScoreError::NoConsent(DenialReason::ProviderNotRegistered)),
             }
             if !batch.alerts.iter().all(|alert| alert.is_valid()) {
                 return Err(ScoreError::InvalidAlert);
@@ -451,22 +468,13 @@ mod risk_scores {
         pub fn acknowledge_alert(&mut self, id: AlertId) -> Result<()> {
             let mut stored = self.alerts.get(id).ok_or(ScoreError::AlertNotFound)?;
             let auditor = self.env().caller();
-            let records: contract_ref!(ConsentCheck) = self.records.into();
-            let registry: AccountId = records
-                .call()
-                .provider_registry()
-                .try_invoke()
-                .map_err(|_| ScoreError::RegistryUnavailable)?
-                .map_err(|_| ScoreError::RegistryUnavailable)?;
-            let registry: contract_ref!(ProviderDirectory) = registry.into();
-            match registry.call().provider(auditor).try_invoke() {
-                Ok(Ok(Some(info))) if info.role == ProviderRole::Auditor => {
+            match self.registry_provider(auditor)? {
+                Some(info) if info.role == ProviderRole::Auditor => {
                     if !info.is_active() {
                         return Err(ScoreError::ProviderSuspended);
                     }
                 }
-                Ok(Ok(_)) => return Err(ScoreError::NotAuditor),
-                _ => return Err(ScoreError::RegistryUnavailable),
+                _ => return Err(ScoreError::NotAuditor),
             }
             if stored.acknowledged.is_some() {
                 return Err(ScoreError::AlreadyAcknowledged);
@@ -643,6 +651,24 @@ mod risk_scores {
         #[ink(message)]
         pub fn domain(&self) -> (AccountId, AccountId, [u8; 32]) {
             (self.env().account_id(), self.records, self.chain)
+        }
+
+        /// What the provider registry (the records contract's) says about `account`: two typed
+        /// calls, the records contract for the registry's address, then the registry.
+        ///
+        /// # Errors
+        /// `RegistryUnavailable` when either cannot be asked.
+        fn registry_provider(&self, account: AccountId) -> Result<Option<ProviderInfo>> {
+            let records: contract_ref!(ConsentCheck) = self.records.into();
+            let registry = match records.call().provider_registry().try_invoke() {
+                Ok(Ok(registry)) => registry,
+                _ => return Err(ScoreError::RegistryUnavailable),
+            };
+            let registry: contract_ref!(ProviderDirectory) = registry.into();
+            match registry.call().provider(account).try_invoke() {
+                Ok(Ok(info)) => Ok(info),
+                _ => Err(ScoreError::RegistryUnavailable),
+            }
         }
 
         fn ensure_admin(&self) -> Result<()> {

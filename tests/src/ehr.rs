@@ -420,9 +420,25 @@ impl Ehr {
         self.chain.call(&self.records, caller, "review_emergency", (case, verdict, reason))
     }
 
-    /// `raise_overdue(limit)`.
-    pub fn raise_overdue(&mut self, caller: AccountId, limit: u32) -> Call<RecordsResult<u32>> {
+    /// `raise_overdue(limit)`: (raised, the cursor after).
+    pub fn raise_overdue(
+        &mut self,
+        caller: AccountId,
+        limit: u32,
+    ) -> Call<RecordsResult<(u32, EmergencyId)>> {
         self.chain.call(&self.records, caller, "raise_overdue", limit)
+    }
+
+    /// `overdue_cursor()`.
+    pub fn overdue_cursor(&mut self) -> EmergencyId {
+        let caller = self.stranger;
+        self.chain.call(&self.records, caller, "overdue_cursor", ()).value
+    }
+
+    /// `latest_emergency_of(patient, clinician)`.
+    pub fn latest_emergency_of(&mut self, patient: AccountId, clinician: AccountId) -> Option<EmergencyId> {
+        let caller = self.stranger;
+        self.chain.call(&self.records, caller, "latest_emergency_of", (patient, clinician)).value
     }
 
     /// `emergency(case)`.

@@ -289,8 +289,9 @@ impl Vault {
     }
 
     /// The data key of `patient`'s record `hash`, unwrapped with the emergency key and wrapped
-    /// for `caller`'s published encryption key: only for an emergency release, a patient opted
-    /// in, and a vault holding the emergency key.
+    /// for `caller`'s published encryption key: only for an emergency release, while the
+    /// caller's emergency case on the patient is still open, a patient opted in, and a vault
+    /// holding the emergency key the record was wrapped for.
     async fn emergency_key_for(
         &self,
         caller: &AccountId,
@@ -301,12 +302,26 @@ impl Vault {
             refuse(StatusCode::FORBIDDEN, format!("no data key is wrapped for the caller, and {why}"))
         };
         let emergency = self.emergency.as_ref().ok_or_else(|| no_key("this vault holds no emergency key"))?;
+        let open: Option<u32> = self
+            .node
+            .dry_run(&self.records, caller, "open_emergency_of", &(*patient, *caller))
+            .await
+            .map_err(internal)?
+            .value;
+        if open.is_none() {
+            return Err(no_key("the caller's emergency access to this patient has ended"));
+        }
         if !self.opted_in(patient).await? {
             return Err(no_key("the patient has not opted in to the emergency key"));
         }
         let (_, stored) =
             self.store.get(patient, hash, &self.records.address).await.map_err(store_refusal)?;
         let stored = stored.ok_or_else(|| no_key("the record is not wrapped for the emergency key"))?;
+        if stored.recipient != emergency.public() {
+            return Err(no_key(
+                "the record is wrapped for another emergency key than this vault holds (rotated?)",
+            ));
+        }
         let data_key = stored.unwrap(emergency, hash).map_err(|e| {
             internal(format!("the emergency key does not open record 0x{}: {e}", hex::encode(hash)))
         })?;

@@ -63,15 +63,16 @@ pub enum ReviewVerdict {
     Flagged,
 }
 
-/// The reason code of an Auditor's review.
+/// The reason code of an Auditor's review. Administrative codes only: the review is public
+/// chain state, so no code says anything about the patient's health.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[ink::scale_derive(Encode, Decode, TypeInfo)]
 #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
 pub enum ReviewReason {
     /// The clinical record documents an emergency that needed the access.
     EmergencyDocumented,
-    /// The patient could not consent (unconscious, incapacitated) and care was needed.
-    PatientIncapacitated,
+    /// Consent could not be obtained in time (no grant could be asked for or given).
+    ConsentUnobtainable,
     /// No emergency is documented for the patient at that time.
     NoEmergencyDocumented,
     /// The clinician had no care relationship with the patient.

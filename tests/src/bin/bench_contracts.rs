@@ -162,7 +162,7 @@ fn main() {
     b.ehr.chain.advance_blocks(3);
     let call = b.ehr.raise_overdue(stranger, 32);
     // Case 0 is reviewed: 32 cases examined, 31 raised.
-    let raised = b.row(p, "raise_overdue (32 cases)", call).unwrap();
+    let (raised, _) = b.row(p, "raise_overdue (32 cases)", call).unwrap();
     assert_eq!(raised, 31);
     let call = b.ehr.emergencies(0, 50, true);
     assert!(call.is_ok());

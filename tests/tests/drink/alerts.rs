@@ -123,7 +123,20 @@ fn alert_batches_are_checked_before_anything_is_raised() {
         assert_err(&submit(&mut f, &batch, &key), ScoreError::InvalidAlert);
     }
     assert_eq!(f.ehr.alert(0), None);
+    // A nonce more than 2^48 above the last would end the signer: refused.
+    let far = f.ehr.alert_batch(signer, (1 << 48) + 1, vec![alert(doctor, 5)]);
+    assert_err(&submit(&mut f, &far, &key), ScoreError::NonceTooFar);
+    // The signer's bound account must be an active Analytics provider.
+    let oracle = f.oracle;
+    f.ehr.suspend_provider(admin, oracle).value.unwrap();
+    assert_err(
+        &submit(&mut f, &batch, &key),
+        ScoreError::NoConsent(ehr_types::DenialReason::ProviderSuspended),
+    );
+    f.ehr.reinstate_provider(admin, oracle).value.unwrap();
+    assert_eq!(submit(&mut f, &batch, &key).value, Ok(0));
     // A retired signer posts nothing.
     f.ehr.retire_signer(admin, signer).value.unwrap();
-    assert_err(&submit(&mut f, &batch, &key), ScoreError::SignerRetired);
+    let next = f.ehr.alert_batch(signer, 2, vec![alert(doctor, 5)]);
+    assert_err(&submit(&mut f, &next, &key), ScoreError::SignerRetired);
 }

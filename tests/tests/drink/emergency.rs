@@ -230,22 +230,24 @@ fn unreviewed_cases_are_raised_after_their_deadline_by_anyone() {
     assert_err(&ehr.close_emergency(other, 1), RecordsError::EmergencyNotOpen);
     assert_eq!(ehr.emergency(1).unwrap().expires_at, now);
     assert_eq!(ehr.open_emergency_of(patient, other), None);
-    ehr.review_emergency(auditor, 1, ReviewVerdict::Accepted, ReviewReason::PatientIncapacitated)
+    ehr.review_emergency(auditor, 1, ReviewVerdict::Accepted, ReviewReason::ConsentUnobtainable)
         .value
         .unwrap();
 
     assert_err(&ehr.raise_overdue(stranger, 0), RecordsError::InvalidStepLimit);
     assert_err(&ehr.raise_overdue(stranger, 33), RecordsError::InvalidStepLimit);
-    // Before case 0's deadline (opened + 2 + 3): nothing to raise.
-    assert_ok(&ehr.raise_overdue(stranger, 32), 0, vec![]);
+    // Before case 0's deadline (opened + 2 + 3): nothing to raise, and the cursor stays at
+    // case 0, which is not done.
+    assert_ok(&ehr.raise_overdue(stranger, 32), (0, 0), vec![]);
     ehr.chain.advance_blocks(5);
     assert_eq!(
         ehr.emergencies(0, 10, true).unwrap().items.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
         vec![0]
     );
+    // Case 0 raised, case 1 reviewed: the cursor passes both.
     assert_ok(
         &ehr.raise_overdue(stranger, 32),
-        1,
+        (1, 2),
         vec![EhrEvent::EmergencyReviewOverdue(EmergencyReviewOverdue {
             case: 0,
             patient,
@@ -255,7 +257,8 @@ fn unreviewed_cases_are_raised_after_their_deadline_by_anyone() {
     );
     assert!(ehr.emergency(0).unwrap().overdue_raised);
     // Raised once; a late review is still taken.
-    assert_ok(&ehr.raise_overdue(stranger, 32), 0, vec![]);
+    assert_ok(&ehr.raise_overdue(stranger, 32), (0, 2), vec![]);
+    assert_eq!(ehr.overdue_cursor(), 2);
     ehr.review_emergency(auditor, 0, ReviewVerdict::Flagged, ReviewReason::ExcessiveAccess).value.unwrap();
 }
 
@@ -269,11 +272,46 @@ fn raising_overdue_cases_is_bounded_work_per_call() {
         ehr.chain.advance_blocks(1);
     }
     ehr.chain.advance_blocks(2);
-    assert_eq!(ehr.raise_overdue(stranger, 2).value, Ok(2));
-    assert_eq!(ehr.raise_overdue(stranger, 2).value, Ok(2));
-    assert_eq!(ehr.raise_overdue(stranger, 2).value, Ok(1));
-    assert_eq!(ehr.raise_overdue(stranger, 2).value, Ok(0));
+    assert_eq!(ehr.raise_overdue(stranger, 2).value, Ok((2, 2)));
+    assert_eq!(ehr.raise_overdue(stranger, 2).value, Ok((2, 4)));
+    assert_eq!(ehr.raise_overdue(stranger, 2).value, Ok((1, 5)));
+    assert_eq!(ehr.raise_overdue(stranger, 2).value, Ok((0, 5)));
     assert!((0..5).all(|id| ehr.emergency(id).unwrap().overdue_raised));
+}
+
+#[test]
+fn a_long_case_does_not_hold_up_the_shorter_ones_behind_it() {
+    let mut ehr = ehr_with_auditor();
+    let (admin, patient, doctor, other, stranger) =
+        (ehr.admin, ehr.patient, ehr.doctor, ehr.other_doctor, ehr.stranger);
+    ehr.set_emergency_policy(admin, EmergencyPolicy { max_blocks: 10, review_blocks: 1 }).value.unwrap();
+    ehr.open_emergency(doctor, patient, EmergencyPurpose::Etreat, 10).value.unwrap();
+    ehr.open_emergency(other, patient, EmergencyPurpose::Etreat, 1).value.unwrap();
+    assert_eq!(ehr.latest_emergency_of(patient, other), Some(1));
+    ehr.chain.advance_blocks(3);
+    // Case 1 is due, case 0 is not: case 1 is raised, the cursor waits at case 0.
+    assert_eq!(ehr.raise_overdue(stranger, 32).value, Ok((1, 0)));
+    assert_eq!(ehr.raise_overdue(stranger, 32).value, Ok((0, 0)), "raised once");
+    ehr.chain.advance_blocks(9);
+    assert_eq!(ehr.raise_overdue(stranger, 32).value, Ok((1, 2)));
+}
+
+#[test]
+fn a_doctor_with_a_narrower_grant_reads_every_category_under_emergency_access() {
+    let mut ehr = ehr_with_auditor();
+    let (patient, doctor) = (ehr.patient, ehr.doctor);
+    ehr.add_record(patient, patient, RecordCategory::LabResult, doc_hash(9), LOCATOR, None).value.unwrap();
+    let labs = ehr_types::Scope::read(&[RecordCategory::LabResult]);
+    ehr.grant_access(patient, doctor, labs, None).value.unwrap();
+    let page = ehr.records_page(doctor, patient, 0, 10).value.unwrap();
+    assert_eq!(page.items.len(), 1, "the grant's category only");
+    ehr.open_emergency(doctor, patient, EmergencyPurpose::Etreat, 5).value.unwrap();
+    let page = ehr.records_page(doctor, patient, 0, 10).value.unwrap();
+    assert_eq!(page.items.len(), 2, "every category, as request_access decides");
+    assert_eq!(
+        ehr.request_access(doctor, patient, RecordCategory::Allergy).value,
+        Ok(AccessDecision::Granted)
+    );
 }
 
 #[test]

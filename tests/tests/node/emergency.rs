@@ -80,26 +80,36 @@ async fn a_doctor_reads_an_opted_in_patients_record_only_under_emergency_access(
     auditor.review_emergency(0, ReviewVerdict::Accepted, ReviewReason::EmergencyDocumented).await.unwrap();
     assert!(auditor.emergencies(true).await.unwrap().is_empty());
 
-    // Opted out: the emergency keys are gone, the open case opens nothing more.
-    assert_eq!(patient.set_emergency_opt_in(false, &patient_keys).await.unwrap(), 2);
-    let err = doctor.read_record(&patient.account, 1, &doctor_keys).await.unwrap_err();
-    assert!(format!("{err:#}").contains("not opted in"), "{err:#}");
-
-    // An unreviewed case past its deadline is raised on chain by anyone (here the patient).
+    // It is never extended; once closed, its audited request opens nothing more (fetched
+    // straight from the vault, within the audit window: the read is not allowed now).
     let err = doctor.open_emergency(&patient.account, EmergencyPurpose::Btg, 1).await.unwrap_err();
     assert!(format!("{err:#}").contains("EmergencyAlreadyOpen"), "never extended: {err:#}");
     doctor.close_emergency(0).await.unwrap();
-    let case = doctor.open_emergency(&patient.account, EmergencyPurpose::Btg, 1).await.unwrap();
-    assert_eq!(case, 1);
-    assert_eq!(patient.raise_overdue().await.unwrap(), 0, "not due yet");
+    let record0 = patient.record(&patient.account, 0).await.unwrap();
+    let err = doctor.vault.fetch(&doctor.signer, &patient.account, &record0.content_hash).await.unwrap_err();
+    assert!(err.to_string().contains("NoGrant"), "{err}");
+
+    // Opted out: the emergency keys are gone, a new case opens nothing more.
+    assert_eq!(doctor.open_emergency(&patient.account, EmergencyPurpose::Btg, 20).await.unwrap(), 1);
+    assert_eq!(patient.set_emergency_opt_in(false, &patient_keys).await.unwrap(), 2);
+    let err = doctor.read_record(&patient.account, 1, &doctor_keys).await.unwrap_err();
+    assert!(format!("{err:#}").contains("not opted in"), "{err:#}");
+    doctor.close_emergency(1).await.unwrap();
+
+    // An unreviewed case past its deadline is raised on chain by anyone (here the patient):
+    // case 2; case 1, closed early, keeps the deadline it was opened with and is not due yet.
+    assert_eq!(doctor.open_emergency(&patient.account, EmergencyPurpose::Btg, 1).await.unwrap(), 2);
     for _ in 0..4 {
         s.node.transfer(&c.admin, &id(&c.other_patient), 1_000_000_000).await.unwrap();
     }
     assert_eq!(patient.raise_overdue().await.unwrap(), 1);
     assert_eq!(patient.raise_overdue().await.unwrap(), 0, "raised once");
-    let case = auditor.emergencies(true).await.unwrap();
-    assert!(matches!(case.as_slice(), [(1, c)] if c.overdue_raised), "{case:?}");
+    let cases = auditor.emergencies(true).await.unwrap();
+    assert!(
+        matches!(cases.as_slice(), [(1, one), (2, two)] if !one.overdue_raised && two.overdue_raised),
+        "{cases:?}"
+    );
     let trail = patient.audit_trail(&patient.account, 0, None).await.unwrap();
-    assert!(trail.iter().any(|e| matches!(&e.event, EhrEvent::EmergencyReviewOverdue(o) if o.case == 1)));
+    assert!(trail.iter().any(|e| matches!(&e.event, EhrEvent::EmergencyReviewOverdue(o) if o.case == 2)));
     assert_eq!(patient.account, id(&c.patient));
 }
