@@ -150,6 +150,7 @@ async fn verify_proves_the_trail_complete_and_names_a_removed_or_altered_line() 
         lines.iter().map(|l| l.review).collect::<Vec<_>>(),
         vec![None, Some(Review::Pending), None, None]
     );
+    assert_eq!(lines.iter().map(|l| l.case).collect::<Vec<_>>(), vec![None, Some(0), None, None]);
     let (ok, text) = cli(&["verify", out.to_str().unwrap()]);
     assert!(ok, "{text}");
 
