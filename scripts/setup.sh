@@ -15,6 +15,7 @@
 #   - substrate-contracts-node 0.42.0 for the end-to-end tests (scripts/install-node.sh: its
 #     Debian build packages and Rust 1.95; about an hour to build the first time, skipped when the
 #     binary is already on PATH at that version)
+#   - Node.js 20+ and npm for the dApp's checks (dapp/; the machine's, else Debian's packages)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -88,4 +89,19 @@ if [ ! -x "$moto_dir/bin/moto_server" ]; then
     rm -rf "$moto_dir"
     python3 -m venv "$moto_dir"
     "$moto_dir/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi
+
+# Node.js 20+ and npm, for the dApp's checks (dapp/: @polkadot/api-contract on the metadata).
+node_major=$(node --version 2>/dev/null | sed -n 's/^v\([0-9]*\)\..*/\1/p')
+if [ -z "$node_major" ] || [ "$node_major" -lt 20 ] || ! command -v npm >/dev/null 2>&1; then
+    say "installing Node.js and npm (Debian's nodejs and npm packages)"
+    if command -v apt-get >/dev/null 2>&1; then
+        as_root apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nodejs npm >/dev/null
+    fi
+    node_major=$(node --version 2>/dev/null | sed -n 's/^v\([0-9]*\)\..*/\1/p')
+    if [ -z "$node_major" ] || [ "$node_major" -lt 20 ]; then
+        echo "setup: the dApp's checks need Node.js 20 or later (found: $(node --version 2>/dev/null || echo none))" >&2
+        exit 1
+    fi
 fi

@@ -30,6 +30,11 @@ scripts/demo-vault.sh > "${CARGO_TARGET_DIR:-$root/target}/demo-vault-output.log
 tail -n 1 "${CARGO_TARGET_DIR:-$root/target}/demo-vault-output.log"
 
 target="${CARGO_TARGET_DIR:-$root/target}"
+step "the metadata as a dApp meets it: @polkadot/api-contract loads every contract's and round-trips every message and event (dapp/, offline)"
+(cd dapp && npm ci --no-audit --no-fund --loglevel=error && CONTRACTS_DIR="$target/contracts" npm test --silent) \
+    > "$target/dapp-test.log" 2>&1 || { cat "$target/dapp-test.log"; exit 1; }
+grep -E '^# (tests|pass|fail) ' "$target/dapp-test.log"
+
 # The S3-compatible server of the vault's S3 backend test (scripts/setup.sh installs it).
 export EHR_S3_TEST_SERVER="${EHR_S3_TEST_SERVER:-$HOME/.local/share/ehr-on-ink/moto-5.2.5/bin/moto_server}"
 step "tests: unit and property tests, FHIR fixtures, CLI, drink suites, end-to-end on $(substrate-contracts-node --version)"
