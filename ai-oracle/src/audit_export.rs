@@ -145,7 +145,12 @@ pub async fn export(
                         Some(id) => {
                             let case: Option<EmergencyCase> =
                                 node.dry_run(records, &records.address, "emergency", &(id,)).await?.value;
-                            case.filter(|c| c.opened_at <= number).map(|_| id)
+                            let found = case.filter(|c| c.opened_at <= number).map(|_| id);
+                            // Later reads of the same case in this export need not ask again.
+                            if let Some(id) = found {
+                                cases.insert((event.patient, event.accessor), id);
+                            }
+                            found
                         }
                         None => None,
                     }
