@@ -174,3 +174,33 @@ export function namedEvent(abi: Abi, record: Parameters<Abi['decodeEvent']>[0]):
   });
   return { name, args };
 }
+
+/** A metadata type, as far as {@link messageErrorPath} walks it. */
+interface WalkedType {
+  id: number;
+  type: {
+    path?: string[];
+    def: { variant?: { variants: { name: string; fields?: { type: number }[] }[] } };
+  };
+}
+
+/**
+ * The path of the error type of message `label`'s `Result<T, E>` (e.g.
+ * `ehr_types::errors::RecordsError`), to pass to {@link contractError}; `undefined` when the
+ * message does not return a `Result`. The outer `Result<_, LangError>` every ink! message has is
+ * looked through.
+ */
+export function messageErrorPath(abi: Abi, label: string): string | undefined {
+  const json = abi.json as { spec: { messages: { label: string; returnType: { type: number } }[] }; types: WalkedType[] };
+  const message = json.spec.messages.find((m) => m.label === label);
+  if (!message) throw new EhrInputError(`no message ${label} in this contract's metadata`);
+  const byId = (id: number) => json.types.find((t) => t.id === id)?.type;
+  const variantField = (id: number, name: string) =>
+    byId(id)?.def.variant?.variants.find((v) => v.name === name)?.fields?.[0]?.type;
+  const isResult = (id: number) => (byId(id)?.path ?? []).join('::') === 'Result';
+  const outer = message.returnType.type;
+  const inner = isResult(outer) ? variantField(outer, 'Ok') : outer;
+  if (inner === undefined || !isResult(inner)) return undefined;
+  const err = variantField(inner, 'Err');
+  return err === undefined ? undefined : (byId(err)?.path ?? []).join('::');
+}

@@ -9,6 +9,12 @@
 //! and one whose (account, nonce) it has seen within that window ([`AuthError::Replayed`]; the vault's
 //! store keeps the pairs, so a restart forgets none): a captured request can be neither
 //! replayed nor kept for later.
+//!
+//! Browser wallets (the polkadot{.js} extension, Talisman, SubWallet) sign raw bytes only
+//! wrapped as `<Bytes>…</Bytes>`, so that a signed message can never be a transaction; the
+//! vault accepts a signature over the payload or over the payload so wrapped
+//! ([`WALLET_PREFIX`], [`WALLET_SUFFIX`]). Either way it is the same payload, so the same
+//! checks apply.
 
 use ehr_client::{account_of, parse_account, ss58, Keypair};
 use ehr_types::AccountId;
@@ -26,6 +32,10 @@ pub const TIMESTAMP_HEADER: &str = "x-ehr-timestamp";
 pub const NONCE_HEADER: &str = "x-ehr-nonce";
 /// Header with the sr25519 signature, hex (64 bytes).
 pub const SIGNATURE_HEADER: &str = "x-ehr-signature";
+/// What browser wallets put before the bytes they are asked to sign.
+pub const WALLET_PREFIX: &[u8] = b"<Bytes>";
+/// What browser wallets put after the bytes they are asked to sign.
+pub const WALLET_SUFFIX: &[u8] = b"</Bytes>";
 /// Default largest distance between a request's timestamp and the vault's clock.
 pub const DEFAULT_MAX_SKEW_MS: u64 = 60_000;
 
@@ -138,7 +148,9 @@ pub fn verify(
     }
     let payload = signing_payload(method, path_and_query, body, timestamp_ms, &nonce);
     let public = sr25519::PublicKey(*AsRef::<[u8; 32]>::as_ref(&account));
-    if !sr25519::verify(&sr25519::Signature(signature), payload, &public) {
+    let signature = sr25519::Signature(signature);
+    let wrapped = || [WALLET_PREFIX, &payload, WALLET_SUFFIX].concat();
+    if !sr25519::verify(&signature, &payload, &public) && !sr25519::verify(&signature, wrapped(), &public) {
         return Err(AuthError::BadSignature);
     }
     Ok(Authenticated { account, timestamp_ms, nonce })
@@ -191,6 +203,33 @@ mod tests {
         later[1].1 = (NOW + 1).to_string();
         assert_eq!(
             verify(headers(&later), "GET", PATH, b"", NOW, DEFAULT_MAX_SKEW_MS),
+            Err(AuthError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn a_wallet_signature_over_the_wrapped_payload_verifies_and_nothing_else_wrapped_does() {
+        let nonce = [9u8; 16];
+        let payload = signing_payload("PUT", PATH, b"envelope", NOW, &nonce);
+        let headers_of = |signature: [u8; 64]| {
+            let signed: [(&'static str, String); 4] = [
+                (ACCOUNT_HEADER, ss58(&account_of(&alice()))),
+                (TIMESTAMP_HEADER, NOW.to_string()),
+                (NONCE_HEADER, hex::encode(nonce)),
+                (SIGNATURE_HEADER, hex::encode(signature)),
+            ];
+            move |name: &str| signed.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())
+        };
+        let wallet = alice().sign(&[WALLET_PREFIX, &payload, WALLET_SUFFIX].concat());
+        assert!(verify(headers_of(wallet.0), "PUT", PATH, b"envelope", NOW, DEFAULT_MAX_SKEW_MS).is_ok());
+        // The same wrapping of another request, or another wrapping, does not verify.
+        assert_eq!(
+            verify(headers_of(wallet.0), "PUT", PATH, b"other", NOW, DEFAULT_MAX_SKEW_MS),
+            Err(AuthError::BadSignature)
+        );
+        let other = alice().sign(&[b"<Wrapped>", &payload[..], b"</Wrapped>"].concat());
+        assert_eq!(
+            verify(headers_of(other.0), "PUT", PATH, b"envelope", NOW, DEFAULT_MAX_SKEW_MS),
             Err(AuthError::BadSignature)
         );
     }
