@@ -26,6 +26,6 @@ cd dapp
     || npm ci --no-audit --no-fund --loglevel=error
 if [ "$bundle" = 1 ]; then
     npx tsc -p tsconfig.app.json
-    npx vite build --logLevel warn
+    npx vite build --logLevel error
     echo "build-dapp: the app in $root/dapp/build ($(du -sh build | cut -f1); envelope wasm $(wc -c < app/wasm/envelope_wasm_bg.wasm) bytes)"
 fi

@@ -7,7 +7,7 @@
 #   - the app served by Vite on loopback, the vault behind it at /vault.
 #
 #   scripts/dapp.sh [--port P] [--preview] [--state DIR] [--node-url URL]
-#     --port P       the app's port (default 5173)
+#     --port P       the app's port (default 5173; 0: a free one)
 #     --preview      serve the production build (scripts/build-dapp.sh) instead of the dev server
 #     --state DIR    keep the chain's deployment, the vault's data and the logs in DIR
 #                    (default: a temporary folder, deleted on exit)
@@ -51,7 +51,7 @@ trap 'exit 0' INT TERM
 
 echo "dapp.sh: building the contracts, the oracle, the vault and the app (first time: minutes)" >&2
 scripts/build-contracts.sh >"$state/build.log" 2>&1 || { cat "$state/build.log" >&2; exit 1; }
-cargo build --quiet -p ai-oracle -p ehr-vault
+cargo build --quiet -p ai-oracle -p ehr-vault -p ehr-cli
 if [ "$preview" = 1 ]; then scripts/build-dapp.sh >&2; else scripts/build-dapp.sh --no-bundle >&2; fi
 
 if [ -z "$node_url" ]; then
@@ -84,8 +84,22 @@ const config = {
 require("fs").writeFileSync(process.argv[3], JSON.stringify(config, null, 2));
 ' "$state/deployment.json" "$node_url" "$public/config.json"
 
-mode=dev; [ "$preview" = 1 ] && mode=preview
-( cd dapp && EHR_DAPP_PUBLIC="$public" EHR_VAULT_URL="$vault_url" exec npx vite $([ "$preview" = 1 ] && echo preview) \
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [ "$port" = 0 ]; then
+    for _ in $(seq 1 200); do port=$(( 20000 + RANDOM % 40000 )); port_in_use "$port" || break; done
+fi
+port_in_use "$port" && { echo "dapp.sh: port $port is already in use (--port P, or --port 0 for a free one)" >&2; exit 1; }
+
+mode=dev
+serve_args=()
+if [ "$preview" = 1 ]; then
+    # The production build is a static folder: the deployment's config.json and metadata go
+    # beside its index.html, as an operator would put them on any web server.
+    mode=preview
+    rm -rf "$state/www" && cp -r dapp/build "$state/www" && cp -r "$public"/. "$state/www/"
+    serve_args=(preview --outDir "$state/www")
+fi
+( cd dapp && EHR_DAPP_PUBLIC="$public" EHR_VAULT_URL="$vault_url" exec node_modules/.bin/vite "${serve_args[@]}" \
     --port "$port" --logLevel warn ) >"$state/vite.log" 2>&1 &
 vite_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/config.json" >/dev/null 2>&1 && break; sleep 0.2; done

@@ -18,8 +18,9 @@ scripts/build-contracts.sh
 step "format"
 cargo fmt --all --check
 
-step "lint the workspace (clippy -D warnings)"
+step "lint the workspace (clippy -D warnings), and the envelope's browser build (wasm32)"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
+cargo clippy --quiet -p envelope-wasm --target wasm32-unknown-unknown -- -D warnings
 
 step "the README's main command: scripts/demo.sh (from a shell whose PATH lacks ~/.cargo/bin, as right after setup)"
 env PATH=/usr/local/bin:/usr/bin:/bin scripts/demo.sh > "${CARGO_TARGET_DIR:-$root/target}/demo-output.log"
@@ -34,6 +35,12 @@ step "the metadata as a dApp meets it: @polkadot/api-contract loads every contra
 (cd dapp && npm ci --no-audit --no-fund --loglevel=error && CONTRACTS_DIR="$target/contracts" npm test --silent) \
     > "$target/dapp-test.log" 2>&1 || { cat "$target/dapp-test.log"; exit 1; }
 grep -E '^# (tests|pass|fail) ' "$target/dapp-test.log"
+
+step "the web app in Debian's Chromium (playwright-core) against scripts/dapp.sh --preview: a real node, vault and oracle (dapp/e2e)"
+(cd dapp && EHR_SCREENSHOTS="$target/dapp-screenshots" npm run e2e --silent) > "$target/dapp-e2e.log" 2>&1 \
+    || { cat "$target/dapp-e2e.log"; exit 1; }
+grep -E '^ *(ok|not ok) |^# (tests|pass|fail) ' "$target/dapp-e2e.log"
+echo "screenshots: $target/dapp-screenshots/"
 
 # The S3-compatible server of the vault's S3 backend test (scripts/setup.sh installs it).
 export EHR_S3_TEST_SERVER="${EHR_S3_TEST_SERVER:-$HOME/.local/share/ehr-on-ink/moto-5.2.5/bin/moto_server}"

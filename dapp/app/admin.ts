@@ -1,6 +1,6 @@
 /** The registry's admin: registers providers (the seed's "Register a Doctor (Admin Only)"). */
 import type { Context } from './main';
-import { attempt, fill, h, notice, short } from './ui';
+import { attempt, fill, h, notice, say, short } from './ui';
 
 const ROLES = ['Doctor', 'Lab', 'Pharmacy', 'Insurer', 'Analytics', 'Auditor'];
 
@@ -16,7 +16,7 @@ export async function renderAdmin(view: HTMLElement, { session, tx }: Context): 
     h('div', { class: 'row' }, account, role,
       h('button', { 'data-testid': 'register-provider', onclick: () => attempt(out, async () => {
         await session.registerProvider(account.value.trim(), role.value, tx.start('register_provider'));
-        out.append(notice('info', `Registered ${account.value.trim()} as ${role.value}.`, 'provider-registered'));
+        say('info', `Registered ${account.value.trim()} as ${role.value}.`, 'provider-registered');
       }) }, 'Register')),
     out));
 }

@@ -24,6 +24,7 @@ export class ContractFailure extends Error {
 
 /** Where a transaction is. */
 export type TxState =
+  | { state: 'checking' }
   | { state: 'signing' }
   | { state: 'pending' }
   | { state: 'in-block'; block: string }
@@ -148,6 +149,7 @@ export class Chain {
   ): Promise<Included & { value: Codec }> {
     let dry: QueryResult;
     let value: Codec;
+    onState({ state: 'checking' });
     try {
       dry = await this.dryRun(name, label, account.address, args);
       value = this.unwrap(name, label, dry);
@@ -178,6 +180,16 @@ export class Chain {
         if (result.status.isReady || result.status.isBroadcast) onState({ state: 'pending' });
         if (result.dispatchError) {
           const e = result.dispatchError;
+          const module = e.isModule ? this.api.registry.findMetaError(e.asModule) : undefined;
+          if (module?.name === 'ContractReverted') {
+            // State moved between the dry-run and the block: the dry-run again says why.
+            return void this.dryRun(name, label, account.address, args)
+              .then((again) => this.unwrap(name, label, again))
+              .then(
+                () => fail(`${label} reverted in its block (the chain's state changed since the check)`),
+                (why: Error) => fail(`${label} reverted in its block: ${why.message}`),
+              );
+          }
           return fail(`${label} failed in block: ${e.isModule ? this.describeModuleError(e) : e.toString()}`);
         }
         if (result.status.isInBlock || result.status.isFinalized) {
@@ -212,12 +224,12 @@ export class Chain {
     return out;
   }
 
-  /** The suite's events of block `number`. */
-  async blockEvents(number: number): Promise<NamedEvent[]> {
+  /** The suite's events of block `number`, and the block's time (Unix ms). */
+  async blockEvents(number: number): Promise<{ events: NamedEvent[]; time: number }> {
     const hash = await this.api.rpc.chain.getBlockHash(number);
     const at = await this.api.at(hash);
-    const records = (await at.query.system.events()) as unknown as EventRecord[];
-    return this.suiteEvents(records);
+    const [records, now] = await Promise.all([at.query.system.events(), at.query.timestamp.now()]);
+    return { events: this.suiteEvents(records as unknown as EventRecord[]), time: Number(now.toString()) };
   }
 }
 

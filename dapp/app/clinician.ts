@@ -4,7 +4,7 @@ import { RECORD_CATEGORIES, type RecordCategory } from '../src/ehr';
 import type { Context } from './main';
 import { reportView } from './report';
 import { AccessDenied, ss58 } from './session';
-import { attempt, fill, h, notice, short } from './ui';
+import { attempt, fill, h, notice, say, short } from './ui';
 
 export async function renderClinician(view: HTMLElement, context: Context): Promise<void> {
   const { session } = context;
@@ -54,11 +54,11 @@ async function renderChart(el: HTMLElement, { session, tx }: Context, patient: s
     try {
       const bytes = await session.readRecord(patient, record, tx.start(`request_access ${record.category}`));
       shown.textContent = u8aToString(bytes);
-      out.append(notice('info', `Access granted and audited on chain; record ${record.id} decrypted in this browser.`, 'access-granted'));
+      say('info', `Access granted and audited on chain; record ${record.id} decrypted in this browser.`, 'access-granted');
     } catch (e) {
       if (e instanceof AccessDenied) {
         shown.textContent = '';
-        out.append(notice('error', `Access denied: ${e.denial.reason} — ${e.denial.docs} The denied request is recorded on chain, and the patient sees it.`, 'access-denied'));
+        say('error', `Access denied: ${e.denial.reason} — ${e.denial.docs} The denied request is recorded on chain, and the patient sees it.`, 'access-denied');
         return;
       }
       throw e;
@@ -86,7 +86,7 @@ async function renderChart(el: HTMLElement, { session, tx }: Context, patient: s
     h('div', { class: 'row' }, category), text,
     h('div', {}, h('button', { 'data-testid': 'add-record', onclick: () => attempt(out, async () => {
       const added = await session.addRecord(patient, category.value as RecordCategory, stringToU8a(text.value), tx.start('add_record'));
-      out.append(notice('info', `Record ${added.id} sealed for ${added.readers.length} reader(s), anchored and uploaded.`, 'record-added'));
+      say('info', `Record ${added.id} sealed for ${added.readers.length} reader(s), anchored and uploaded.`, 'record-added');
     }) }, 'Seal and add')),
     out);
 }

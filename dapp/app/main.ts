@@ -136,6 +136,7 @@ async function renderKeys(el: HTMLElement, { session, tx, refresh }: Context, ro
         onclick: () => attempt(out, async () => { await session.publishKey(local, asPatient, tx.start('set_encryption_key')); await refresh(); }),
       }, 'Publish it'),
       local && h('button', {
+        'data-testid': 'key-save',
         onclick: () => attempt(out, async () => {
           const blob = new Blob([await keyFileText(me)], { type: 'text/plain' });
           const a = h('a', { href: URL.createObjectURL(blob), download: `${me.slice(0, 8)}.key` });

@@ -5,7 +5,7 @@ import type { Context } from './main';
 import { describeEvent } from './trail';
 import { reportView } from './report';
 import type { GrantView, Session, TrailEntry } from './session';
-import { attempt, fill, h, notice, short } from './ui';
+import { attempt, fill, h, notice, say, short } from './ui';
 
 /** Blocks per scan window of the audit trail. */
 const TRAIL_WINDOW = 100;
@@ -46,7 +46,6 @@ const checkedOf = (form: HTMLElement, name: string) =>
 
 async function renderGrants(el: HTMLElement, { session, tx, refresh }: Context): Promise<void> {
   const grants = await session.grants();
-  const best = await session.chain.bestBlock();
   const out = h('div');
   const provider = h('input', { name: 'provider', placeholder: 'provider account (SS58)', size: 50, 'data-testid': 'grant-provider' }) as HTMLInputElement;
   const blocks = h('input', { name: 'blocks', type: 'number', min: 1, placeholder: 'blocks (empty: until revoked)', 'data-testid': 'grant-blocks' }) as HTMLInputElement;
@@ -61,9 +60,9 @@ async function renderGrants(el: HTMLElement, { session, tx, refresh }: Context):
     e.preventDefault();
     void attempt(out, async () => {
       const scope: NamedScope = { read: checkedOf(form, 'read'), write: checkedOf(form, 'write') };
-      const expires = blocks.value ? best + Number(blocks.value) : null;
+      const expires = blocks.value ? (await session.chain.bestBlock()) + Number(blocks.value) : null;
       const shared = await session.grant(provider.value.trim(), scope, expires, tx.start('grant_access'));
-      out.append(notice('info', `Granted; ${shared} record(s) shared with the provider's key.`, 'granted'));
+      say('info', `Granted; ${shared} record(s) shared with the provider's key.`, 'granted');
       await refresh();
     });
   });
@@ -91,7 +90,7 @@ async function renderGrants(el: HTMLElement, { session, tx, refresh }: Context):
               h('button', { onclick: () => edit(g) }, 'Change'),
               h('button', { 'data-testid': 'revoke', onclick: () => attempt(out, async () => {
                 const removed = await session.revoke(g.provider, tx.start('revoke_access'));
-                out.append(notice('info', `Revoked; ${removed} key(s) deleted in the vault.`, 'revoked'));
+                say('info', `Revoked; ${removed} key(s) deleted in the vault.`, 'revoked');
                 await refresh();
               }) }, 'Revoke'))))),
     form, out);
@@ -108,7 +107,7 @@ async function renderRecords(el: HTMLElement, { session, tx, refresh }: Context)
     const document = file.files?.[0] ? new Uint8Array(await file.files[0].arrayBuffer()) : stringToU8a(text.value);
     if (document.length === 0) throw new Error('nothing to upload: type the document or choose a file');
     const added = await session.addRecord(session.me, category.value as RecordCategory, document, tx.start('add_record'));
-    out.append(notice('info', `Record ${added.id} sealed in this browser for ${added.readers.length} reader(s), anchored and uploaded.${added.withoutKey.length ? ` Not sealed for ${added.withoutKey.length} provider(s) without a published key.` : ''}`, 'uploaded'));
+    say('info', `Record ${added.id} sealed in this browser for ${added.readers.length} reader(s), anchored and uploaded.${added.withoutKey.length ? ` Not sealed for ${added.withoutKey.length} provider(s) without a published key.` : ''}`, 'uploaded');
     await refresh();
   });
   fill(el,
@@ -168,13 +167,15 @@ async function renderTrail(el: HTMLElement, session: Session): Promise<void> {
   more.addEventListener('click', () => void loadPage());
   fill(el, h('h2', {}, 'Who asked for my records'),
     h('p', { class: 'muted' }, 'Every request for your records, granted or denied, and every change to your chart, from the chain\'s events, newest first.'),
-    h('table', { 'data-testid': 'trail-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'Block'), h('th', {}, 'What'), h('th', {}, 'Who'), h('th', {}, 'Detail'))), list),
+    h('table', { 'data-testid': 'trail-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'When'), h('th', {}, 'What'), h('th', {}, 'Who'), h('th', {}, 'Detail'))), list),
     h('div', { class: 'row' }, more, status));
   await loadPage();
 }
 
-function trailRow({ block, event }: TrailEntry, session: Session): HTMLElement {
+function trailRow({ block, time, event }: TrailEntry, session: Session): HTMLElement {
   const d = describeEvent(event, session);
+  const when = new Date(time);
   return h('tr', { 'data-testid': 'trail-row', 'data-event': event.name, class: d.denied ? 'denied' : d.emergency ? 'emergency' : '' },
-    h('td', {}, block), h('td', {}, d.what), h('td', {}, d.who ? short(d.who) : ''), h('td', {}, d.detail));
+    h('td', { title: when.toISOString() }, when.toLocaleString(), h('br'), h('span', { class: 'muted' }, `block ${block}`)),
+    h('td', {}, d.what), h('td', {}, d.who ? short(d.who) : ''), h('td', {}, d.detail));
 }

@@ -16,7 +16,7 @@ export function contributionChart(terms: CheckedReport['terms']): SVGSVGElement 
   const row = 22;
   const label = 200;
   const width = 640;
-  const plot = width - label - 70;
+  const plot = width - label - 80;
   const max = Math.max(...terms.map((t) => Math.abs(t.contribution)), 1e-9);
   const zero = label + plot / 2;
   const chart = svg('svg', { width, height: terms.length * row + 30, role: 'img', 'aria-label': 'each term\'s contribution to the risk', 'data-testid': 'contribution-chart' });
@@ -29,7 +29,7 @@ export function contributionChart(terms: CheckedReport['terms']): SVGSVGElement 
     const bar = svg('rect', { x, y, width: Math.max(length, 1), height: row - 6, fill: t.contribution >= 0 ? '#c0392b' : '#2e86c1', 'data-testid': 'bar' });
     bar.append(svg('title', {}, `${t.term}: ${t.coefficient} × ${t.value.toFixed(4)} = ${t.contribution.toFixed(4)}`));
     chart.append(bar);
-    chart.append(svg('text', { x: t.contribution >= 0 ? x + length + 4 : x - 4, y: y + 14, 'text-anchor': t.contribution >= 0 ? 'start' : 'end', 'font-size': 11 }, t.contribution.toFixed(3)));
+    chart.append(svg('text', { x: label + plot + 8, y: y + 14, 'font-size': 11, fill: t.contribution >= 0 ? '#c0392b' : '#2e86c1' }, `${t.contribution >= 0 ? '+' : ''}${t.contribution.toFixed(3)}`));
   });
   chart.append(svg('text', { x: zero, y: terms.length * row + 24, 'text-anchor': 'middle', 'font-size': 11, fill: '#555' }, '← lowers risk · raises risk →'));
   return chart;

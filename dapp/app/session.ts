@@ -9,7 +9,7 @@ import {
   RECORD_CATEGORIES,
   categoriesOf,
   contractError,
-  locatorBytes,
+  locatorArg,
   locatorString,
   namedScope,
   scopeBits,
@@ -48,6 +48,8 @@ export interface RecordView {
 /** One event of a patient's audit trail. */
 export interface TrailEntry {
   block: number;
+  /** The block's timestamp (Unix ms). */
+  time: number;
   event: NamedEvent;
 }
 
@@ -251,7 +253,7 @@ export class Session {
     const env = await envelopeModule();
     const sealed = env.seal(document, decodeAddress(patient), u8aConcat(...readers.map((r) => r.key)));
     const hash = sealed.contentHash;
-    const locator = locatorBytes(`vault://${u8aToHex(hash).slice(2)}`);
+    const locator = locatorArg(`vault://${u8aToHex(hash).slice(2)}`);
     const sent = await this.chain.send('patient_records', 'add_record', this.account, [patient, category, hash, locator, null], onState);
     const outcome = json<{ added?: number; denied?: string; rejected?: unknown }>(sent.value);
     if (outcome.denied !== undefined) throw new Error(`add_record denied: ${this.denial(outcome.denied).docs} (the attempt is audited on chain)`);
@@ -330,15 +332,15 @@ export class Session {
     const me = ss58(patient);
     const out: TrailEntry[] = [];
     for (let block = to; block >= from; block -= 1) {
-      const events = await this.chain.blockEvents(block);
+      const { events, time } = await this.chain.blockEvents(block);
       for (const event of events.reverse()) {
         if (event.name === 'ScoresAccepted') {
           const scores = (event.args.scores as { patient: string }[]).filter((s) => ss58(s.patient) === me);
-          for (const score of scores) out.push({ block, event: { name: event.name, args: { ...event.args, scores: [score] } } });
+          for (const score of scores) out.push({ block, time, event: { name: event.name, args: { ...event.args, scores: [score] } } });
           continue;
         }
         const about = event.args.patient;
-        if (typeof about === 'string' && ss58(about) === me) out.push({ block, event });
+        if (typeof about === 'string' && ss58(about) === me) out.push({ block, time, event });
       }
     }
     return out;
@@ -353,7 +355,7 @@ export class Session {
     const best = await this.chain.bestBlock();
     const seen = new Set<string>();
     for (let block = this.chain.config.deployedAt; block <= best; block += 1) {
-      for (const event of await this.chain.blockEvents(block)) {
+      for (const event of (await this.chain.blockEvents(block)).events) {
         if (event.name === 'AccessGranted' && ss58(event.args.provider as string) === me) seen.add(ss58(event.args.patient as string));
       }
     }
@@ -437,11 +439,14 @@ export class Session {
     const abi = contracts.risk_scores.abi;
     for (const extrinsic of block.block.extrinsics) {
       const { section, method, args } = extrinsic.method;
-      if (section !== 'contracts' || method !== 'call' || args[0].toString() !== config.contracts.risk_scores) continue;
+      if (section !== 'contracts' || method !== 'call') continue;
+      const dest = args[0] as unknown as { isId?: boolean; asId?: Codec };
+      if ((dest.isId ? dest.asId! : args[0]).toString() !== config.contracts.risk_scores) continue;
       const data = args[args.length - 1] as unknown as Codec;
       let decoded;
       try {
-        decoded = abi.decodeMessage(data.toU8a(true));
+        // decodeMessage takes the call data with its compact length prefix, as `Bytes` encodes.
+        decoded = abi.decodeMessage(data.toU8a());
       } catch {
         continue;
       }

@@ -13,7 +13,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
     else if (value === true) el.setAttribute(key, '');
     else el.setAttribute(key, String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of (children as unknown[]).flat(Infinity) as Child[]) {
     if (child === null || child === undefined || child === false) continue;
     el.append(child instanceof Node ? child : String(child));
   }
@@ -22,7 +22,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 
 /** Replaces the children of `el`. */
 export function fill(el: Element, ...children: (Child | Child[])[]): void {
-  el.replaceChildren(...children.flat().filter((c): c is Node | string | number => c !== null && c !== undefined && c !== false).map((c) => (c instanceof Node ? c : String(c))));
+  el.replaceChildren(...((children as unknown[]).flat(Infinity) as Child[]).filter((c): c is Node | string | number => c !== null && c !== undefined && c !== false).map((c) => (c instanceof Node ? c : String(c))));
 }
 
 /** A short form of an SS58 address, the whole one in its title. */
@@ -39,27 +39,42 @@ export function notice(kind: 'info' | 'warn' | 'error', text: string, testid?: s
 export class TxLog {
   constructor(private readonly el: HTMLElement) {}
 
-  /** A new line for `what`; returns the callback that moves it on. */
+  /**
+   * The callback that shows the transaction `what` and moves it through its states; its line
+   * appears at the first state (an action that needs no transaction leaves none).
+   */
   start(what: string): (state: TxState) => void {
-    const line = h('li', { 'data-testid': 'tx', 'data-state': 'checking' }, `${what}: checking (dry-run)…`);
-    this.el.prepend(line);
+    let line: HTMLElement | undefined;
     return (s) => {
+      if (!line) {
+        line = h('li', { 'data-testid': 'tx' });
+        this.el.prepend(line);
+      }
       line.dataset.state = s.state;
       line.className = s.state;
-      const text = {
+      line.textContent = {
+        checking: `${what}: checking (dry-run)…`,
         signing: `${what}: waiting for the signature…`,
         pending: `${what}: pending (sent, waiting for a block)…`,
         'in-block': s.state === 'in-block' ? `${what}: in block ${s.block.slice(0, 12)}…` : '',
         failed: s.state === 'failed' ? `${what}: failed: ${s.reason}` : '',
       }[s.state];
-      line.textContent = text;
     };
   }
+}
+
+/**
+ * Says what an action did, in the page's outcome line (`#outcome`): it stays there across the
+ * views' re-rendering, until the next action starts.
+ */
+export function say(kind: 'info' | 'warn' | 'error', text: string, testid?: string): void {
+  document.getElementById('outcome')?.replaceChildren(notice(kind, text, testid));
 }
 
 /** Runs `action`, showing its error (in words) in `out` rather than losing it. */
 export async function attempt(out: HTMLElement, action: () => Promise<void>): Promise<void> {
   out.replaceChildren();
+  document.getElementById('outcome')?.replaceChildren();
   try {
     await action();
   } catch (e) {

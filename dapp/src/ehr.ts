@@ -102,6 +102,15 @@ export function locatorBytes(locator: string): Uint8Array {
   return bytes;
 }
 
+/**
+ * A locator as the `add_record` argument: its bytes as a plain array, which polkadot-js encodes
+ * as they are. (Given a `Uint8Array`, polkadot-js reads a `Vec<u8>` as already SCALE-encoded,
+ * its length prefix included, and a hex string as bytes: neither is the locator's text.)
+ */
+export function locatorArg(locator: string): number[] {
+  return Array.from(locatorBytes(locator));
+}
+
 /** A locator as read from a contract (a `Vec<u8>` codec, its hex or its bytes) as text. */
 export function locatorString(locator: Codec | Uint8Array | string): string {
   if (typeof locator === 'string') return u8aToString(isHex(locator) ? hexToU8a(locator) : stringToU8a(locator));

@@ -13,9 +13,11 @@ import {
   scopeBits,
   namedScope,
   locatorBytes,
+  locatorArg,
   locatorString,
   contractError,
   namedEvent,
+  messageErrorPath,
   EhrInputError,
 } from '../dist/ehr.js';
 
@@ -49,6 +51,11 @@ test('locators are text, checked as the contract checks them', () => {
   assert.equal(locatorString('0x7661756c743a2f2f6162'), 'vault://ab', 'hex from JSON is decoded');
   const codec = records.registry.createType('Vec<u8>', Array.from(locatorBytes('ipfs://bafy')));
   assert.equal(locatorString(codec), 'ipfs://bafy');
+  // As add_record's argument: the text's bytes, not read as SCALE or hex.
+  const add = records.messages.find((m) => m.identifier === 'add_record');
+  const args = [new Uint8Array(32), 'Summary', new Uint8Array(32), locatorArg('vault://0x12'), null];
+  const decoded = records.decodeMessage(add.toU8a(args));
+  assert.equal(locatorString(decoded.args[3]), 'vault://0x12');
   for (const [bad, why] of [
     ['', /empty/],
     ['file:///etc/passwd', /scheme "file" is not allowed/],
@@ -81,4 +88,24 @@ test('events by their short name', () => {
   const named = namedEvent(records, { event: { data: [contract, data] }, topics: [records.registry.createType('Hash', event.signatureTopic)] });
   assert.equal(named.name, 'RecordErased');
   assert.deepEqual(Object.keys(named.args), ['patient', 'recordId', 'contentHash']);
+});
+
+test('each message\'s error type, for contractError', () => {
+  const registry = abiOf('provider_registry');
+  const scores = abiOf('risk_scores');
+  assert.equal(messageErrorPath(records, 'grant_access'), 'ehr_types::errors::RecordsError');
+  assert.equal(messageErrorPath(registry, 'register_provider'), 'ehr_types::errors::RegistryError');
+  assert.equal(messageErrorPath(scores, 'latest_score'), 'ehr_types::errors::ScoreError');
+  assert.equal(messageErrorPath(records, 'Upgradeable::apply_upgrade'), 'ehr_types::api::UpgradeError');
+  // Queries that cannot fail: no error type.
+  assert.equal(messageErrorPath(records, 'patient'), undefined);
+  assert.equal(messageErrorPath(records, 'emergency_opt_in'), undefined);
+  assert.throws(() => messageErrorPath(records, 'steal_records'), /no message steal_records/);
+  // Every message's error type is an enum contractError reads.
+  for (const abi of [records, registry, scores]) {
+    for (const m of abi.json.spec.messages) {
+      const path = messageErrorPath(abi, m.label);
+      if (path) assert.ok(contractError(abi, path, abi.json.types.find((t) => (t.type.path ?? []).join('::') === path).type.def.variant.variants[0].name).docs.length > 0, `${m.label}: ${path}`);
+    }
+  }
 });
