@@ -220,7 +220,7 @@ test('the seed paper\'s six steps, an encrypted round trip, a risk report, a rev
   });
 });
 
-test('the states a user meets: grant expired, no wallet on a real chain, wrong chain', async () => {
+test('the states a user meets: a grant expired (then extended), no wallet on a real chain, a wallet without accounts, the wrong chain, the node unreachable', async () => {
   const bob = await open('bob');
   await bob.getByTestId('grant-provider').fill(DEV.dave);
   await bob.getByTestId('scope-read').getByLabel('Vitals').check();
@@ -243,6 +243,23 @@ test('the states a user meets: grant expired, no wallet on a real chain, wrong c
   await dave.locator('[data-testid=chart-row]', { hasText: 'Vitals' }).last().getByTestId('request-open').click();
   assert.match(await dave.getByTestId('access-denied').innerText({ timeout: 60_000 }), /GrantExpired/);
   await shot(dave, 'grant-expired');
+  // The patient extends the expired grant ("Change", more blocks): the doctor, whose key is
+  // published now, gets the Vitals records' keys and reads.
+  await dave.getByTestId('key-publish').click();
+  await dave.getByTestId('key-state').waitFor({ timeout: 60_000 });
+  await bob.locator(`[data-testid=grant-row][data-provider="${DEV.dave}"]`).getByRole('button', { name: 'Change' }).click();
+  assert.equal(await bob.getByTestId('grant-provider').inputValue(), DEV.dave);
+  assert.ok(await bob.getByTestId('scope-read').getByLabel('Vitals').isChecked(), 'the form holds the grant');
+  await bob.getByTestId('grant-blocks').fill('100');
+  await settled(bob, bob.getByTestId('grant-submit'));
+  assert.match(await bob.getByTestId('granted').innerText(), /2 record\(s\) shared/);
+  assert.match(await bob.locator(`[data-testid=grant-row][data-provider="${DEV.dave}"]`).getByTestId('grant-expiry').innerText(), /blocks left/);
+  await dave.reload();
+  await dave.waitForSelector('body[data-ready=true]');
+  await dave.getByTestId('open-chart').first().click();
+  await dave.locator('[data-testid=chart-row]', { hasText: 'Vitals' }).last().getByTestId('request-open').click();
+  await dave.getByTestId('access-granted').waitFor({ timeout: 60_000 });
+  await dave.getByText('"code":"bp"').waitFor();
 
   // No wallet where dev accounts are not offered.
   const page = await chrome.context.newPage();

@@ -106,9 +106,10 @@ pub fn public_key_of(secret: &[u8]) -> Result<Vec<u8>, Refusal> {
 /// The text is not 64 hex digits of an X25519 secret.
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen(js_name = secretFromKeyFile))]
 pub fn secret_from_key_file(text: &str) -> Result<Vec<u8>, Refusal> {
-    let bytes = Zeroizing::new(hex::decode(text.trim()).map_err(|e| {
-        Refusal(format!("not an encryption key file (64 hex digits expected): {e}"))
-    })?);
+    let bytes = Zeroizing::new(
+        hex::decode(text.trim())
+            .map_err(|e| Refusal(format!("not an encryption key file (64 hex digits expected): {e}")))?,
+    );
     Ok(key_pair(&bytes)?.secret_bytes().to_vec())
 }
 
@@ -136,8 +137,10 @@ pub fn seal(document: &[u8], patient: &[u8], recipients: &[u8]) -> Result<Sealed
             recipients.len()
         )));
     }
-    let recipients: Vec<PublicKey> =
-        recipients.chunks_exact(32).map(|k| array32(k, "a recipient key").map(PublicKey)).collect::<Result<_, _>>()?;
+    let recipients: Vec<PublicKey> = recipients
+        .chunks_exact(32)
+        .map(|k| array32(k, "a recipient key").map(PublicKey))
+        .collect::<Result<_, _>>()?;
     let (envelope, wrapped) = Envelope::seal_for(document, &patient, &recipients)?;
     Ok(Sealed { content_hash: envelope.content_hash(), envelope: envelope.into_bytes(), wrapped })
 }
@@ -158,7 +161,12 @@ pub fn content_hash(envelope_bytes: &[u8]) -> Result<Vec<u8>, Refusal> {
 /// The envelope is malformed or altered, the wrapped key is for another key or envelope, or
 /// the envelope is not this patient's.
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
-pub fn open(envelope_bytes: &[u8], wrapped: &[u8], secret: &[u8], patient: &[u8]) -> Result<Vec<u8>, Refusal> {
+pub fn open(
+    envelope_bytes: &[u8],
+    wrapped: &[u8],
+    secret: &[u8],
+    patient: &[u8],
+) -> Result<Vec<u8>, Refusal> {
     let keys = key_pair(secret)?;
     let envelope = envelope(envelope_bytes)?;
     let wrapped = WrappedKey::from_bytes(keys.public(), wrapped)?;
@@ -173,7 +181,12 @@ pub fn open(envelope_bytes: &[u8], wrapped: &[u8], secret: &[u8], patient: &[u8]
 /// The envelope is malformed, the wrapped key does not open with this secret for this
 /// envelope, or the recipient key is not usable.
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
-pub fn rewrap(envelope_bytes: &[u8], wrapped: &[u8], secret: &[u8], recipient: &[u8]) -> Result<Vec<u8>, Refusal> {
+pub fn rewrap(
+    envelope_bytes: &[u8],
+    wrapped: &[u8],
+    secret: &[u8],
+    recipient: &[u8],
+) -> Result<Vec<u8>, Refusal> {
     let keys = key_pair(secret)?;
     let hash = envelope(envelope_bytes)?.content_hash();
     let key = WrappedKey::from_bytes(keys.public(), wrapped)?.unwrap(&keys, &hash)?;
@@ -201,7 +214,8 @@ mod tests {
         assert_eq!(env.open_with(&wrapped, &keys, &PATIENT).unwrap(), b"{\"resourceType\":\"Bundle\"}");
         // ... and this module opens what the envelope crate sealed.
         let (env, wrapped) =
-            Envelope::seal_for(b"labs", &PATIENT, &[KeyPair::from_secret_bytes(&alice).unwrap().public()]).unwrap();
+            Envelope::seal_for(b"labs", &PATIENT, &[KeyPair::from_secret_bytes(&alice).unwrap().public()])
+                .unwrap();
         assert_eq!(open(env.as_bytes(), wrapped[0].as_bytes(), &alice, &PATIENT).unwrap(), b"labs");
     }
 
@@ -223,11 +237,19 @@ mod tests {
         let wrapped = sealed.wrapped_key(0).unwrap();
         assert!(seal(b"x", &[1; 31], &[]).unwrap_err().0.contains("32 bytes, got 31"));
         assert!(seal(b"x", &PATIENT, &[1; 33]).unwrap_err().0.contains("multiple of 32"));
-        assert!(open(&sealed.envelope(), &wrapped, &secret, &[8; 32]).unwrap_err().0.contains("does not open"));
-        assert!(open(b"{\"resourceType\": \"Bundle\", \"plain\": \"text, never sealed\"}", &wrapped, &secret, &PATIENT)
+        assert!(open(&sealed.envelope(), &wrapped, &secret, &[8; 32])
             .unwrap_err()
             .0
-            .contains("EHRV"));
+            .contains("does not open"));
+        assert!(open(
+            b"{\"resourceType\": \"Bundle\", \"plain\": \"text, never sealed\"}",
+            &wrapped,
+            &secret,
+            &PATIENT
+        )
+        .unwrap_err()
+        .0
+        .contains("EHRV"));
         assert!(secret_from_key_file("zz").unwrap_err().0.contains("64 hex digits"));
         let file = key_file_of(&secret).unwrap();
         assert_eq!(secret_from_key_file(&file).unwrap(), secret);
