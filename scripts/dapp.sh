@@ -40,8 +40,8 @@ mkdir -p "$state"
 state=$(cd "$state" && pwd)
 node_started=0 vault_pid="" vite_pid=""
 cleanup() {
-    [ -n "$vite_pid" ] && kill "$vite_pid" 2>/dev/null || true
-    [ -n "$vault_pid" ] && kill "$vault_pid" 2>/dev/null || true
+    for pid in $vite_pid $vault_pid; do kill "$pid" 2>/dev/null || true; done
+    for pid in $vite_pid $vault_pid; do wait "$pid" 2>/dev/null || true; done
     [ "$node_started" = 1 ] && scripts/node.sh stop --state "$state/node" >/dev/null 2>&1 || true
     [ "$temporary" = 1 ] && rm -rf "$state"
     return 0
@@ -99,7 +99,7 @@ if [ "$preview" = 1 ]; then
     rm -rf "$state/www" && cp -r dapp/build "$state/www" && cp -r "$public"/. "$state/www/"
     serve_args=(preview --outDir "$state/www")
 fi
-( cd dapp && EHR_DAPP_PUBLIC="$public" EHR_VAULT_URL="$vault_url" exec node_modules/.bin/vite "${serve_args[@]}" \
+( cd dapp && EHR_DAPP_PUBLIC="$public" EHR_VAULT_URL="$vault_url" exec node_modules/.bin/vite ${serve_args[@]+"${serve_args[@]}"} \
     --port "$port" --logLevel warn ) >"$state/vite.log" 2>&1 &
 vite_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/config.json" >/dev/null 2>&1 && break; sleep 0.2; done

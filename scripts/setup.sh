@@ -108,22 +108,25 @@ fi
 
 # The dApp's browser tests drive Debian's Chromium with playwright-core (never a browser that
 # Playwright downloads itself).
-if ! command -v chromium >/dev/null 2>&1; then
+chromium=${CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$chromium" ]; then
     say "installing Debian's chromium (the dApp's browser tests)"
     if command -v apt-get >/dev/null 2>&1; then
         as_root apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || true
     fi
-    command -v chromium >/dev/null 2>&1 || { echo "setup: the dApp's browser tests need Chromium (set CHROMIUM to its path)" >&2; exit 1; }
+    [ -x "$chromium" ] || { echo "setup: the dApp's browser tests need Chromium at $chromium (Debian's package chromium; or set CHROMIUM to another Chromium's path)" >&2; exit 1; }
 fi
 
 # wasm-bindgen's CLI, at the version of the wasm-bindgen crate in Cargo.lock (they must match):
 # the bindings of the record envelope compiled for the browser (envelope-wasm, scripts/build-dapp.sh).
 # Built with the node's Rust (install-node.sh installed it), not the project's 1.86 pin.
 wasm_bindgen_version=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+[ -n "$wasm_bindgen_version" ] || { echo "setup: no wasm-bindgen in Cargo.lock" >&2; exit 1; }
 if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wasm_bindgen_version"; then
     say "installing wasm-bindgen-cli $wasm_bindgen_version (builds from source; a few minutes the first time)"
     node_toolchain=${NODE_TOOLCHAIN:-1.95.0}
     rustup toolchain list | grep -q "^$node_toolchain" || rustup toolchain install "$node_toolchain" --profile minimal >/dev/null
+    # Not --locked: its lock file pins a webpki-roots release the registry no longer serves.
     (cd / && cargo "+$node_toolchain" install wasm-bindgen-cli --version "$wasm_bindgen_version" --quiet)
 fi

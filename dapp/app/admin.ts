@@ -1,4 +1,5 @@
 /** The registry's admin: registers providers (the seed's "Register a Doctor (Admin Only)"). */
+import { sameAccount } from './config';
 import type { Context } from './main';
 import { attempt, fill, h, notice, say, short } from './ui';
 
@@ -11,8 +12,8 @@ export async function renderAdmin(view: HTMLElement, { session, tx }: Context): 
   const role = h('select', { 'data-testid': 'provider-role' }, ROLES.map((r) => h('option', { value: r }, r))) as HTMLSelectElement;
   fill(view, h('section', { class: 'card' },
     h('h2', {}, 'Providers'),
-    h('p', {}, 'The registry\'s admin is ', short(admin), admin === session.me ? ' (this account).' : '.'),
-    admin !== session.me && notice('warn', 'This account is not the registry\'s admin: the contract refuses its registrations (NotAdmin).', 'not-admin'),
+    h('p', {}, 'The registry\'s admin is ', short(admin), sameAccount(admin, session.me) ? ' (this account).' : '.'),
+    !sameAccount(admin, session.me) && notice('warn', 'This account is not the registry\'s admin: the contract refuses its registrations (NotAdmin).', 'not-admin'),
     h('div', { class: 'row' }, account, role,
       h('button', { 'data-testid': 'register-provider', onclick: () => attempt(out, async () => {
         await session.registerProvider(account.value.trim(), role.value, tx.start('register_provider'));

@@ -9,7 +9,7 @@ import type { EventRecord } from '@polkadot/types/interfaces';
 import type { Codec } from '@polkadot/types/types';
 import { BN, BN_ZERO } from '@polkadot/util';
 import { contractError, messageErrorPath, namedEvent, type ContractError, type NamedEvent } from '../src/ehr';
-import { CONTRACT_NAMES, type AppConfig, type ContractName } from './config';
+import { CONTRACT_NAMES, sameAccount, type AppConfig, type ContractName } from './config';
 import type { Account } from './wallet';
 
 /** A refusal by a contract: its typed error, with the variant's doc text. */
@@ -170,38 +170,64 @@ export class Chain {
     );
     onState({ state: 'signing' });
     const included = await new Promise<Included>((resolve, reject) => {
+      // One outcome per transaction; the subscription ends at the first of in block or failed.
+      let closed = false;
+      let settled = false;
+      let unsub: (() => void) | undefined;
+      const finish = () => {
+        closed = true;
+        unsub?.();
+      };
       const fail = (reason: string) => {
+        finish();
+        if (settled) return;
+        settled = true;
         onState({ state: 'failed', reason });
         reject(new Error(reason));
       };
       const signer = account.pair ?? account.address;
       const options = account.pair ? {} : { signer: account.signer };
       tx.signAndSend(signer as never, options, (result) => {
-        if (result.status.isReady || result.status.isBroadcast) onState({ state: 'pending' });
-        if (result.dispatchError) {
-          const e = result.dispatchError;
-          const module = e.isModule ? this.api.registry.findMetaError(e.asModule) : undefined;
-          if (module?.name === 'ContractReverted') {
-            // State moved between the dry-run and the block: the dry-run again says why.
-            return void this.dryRun(name, label, account.address, args)
-              .then((again) => this.unwrap(name, label, again))
-              .then(
-                () => fail(`${label} reverted in its block (the chain's state changed since the check)`),
-                (why: Error) => fail(`${label} reverted in its block: ${why.message}`),
-              );
+        if (closed) return;
+        try {
+          const { status } = result;
+          if (status.isReady || status.isBroadcast) onState({ state: 'pending' });
+          if (result.dispatchError) {
+            const e = result.dispatchError;
+            const module = e.isModule ? this.api.registry.findMetaError(e.asModule) : undefined;
+            if (module?.name === 'ContractReverted') {
+              // State moved between the dry-run and the block: the dry-run again says why.
+              finish();
+              return void this.dryRun(name, label, account.address, args)
+                .then((again) => this.unwrap(name, label, again))
+                .then(
+                  () => fail(`${label} reverted in its block (the chain's state changed since the check)`),
+                  (why: Error) => fail(`${label} reverted in its block: ${why.message}`),
+                );
+            }
+            return fail(`${label} failed in block: ${module ? `${module.section}.${module.name}: ${module.docs.join(' ')}` : e.toString()}`);
           }
-          return fail(`${label} failed in block: ${e.isModule ? this.describeModuleError(e) : e.toString()}`);
+          if (status.isInBlock || status.isFinalized) {
+            const block = (status.isInBlock ? status.asInBlock : status.asFinalized).toHex();
+            const events = this.suiteEvents(result.events as unknown as EventRecord[]);
+            finish();
+            settled = true;
+            onState({ state: 'in-block', block });
+            resolve({ block, events });
+            return;
+          }
+          if (status.isDropped || status.isInvalid || status.isUsurped || status.isFinalityTimeout) {
+            fail(`${label}: the transaction was ${status.type.toLowerCase()}`);
+          }
+        } catch (e) {
+          fail(`${label}: ${(e as Error).message}`);
         }
-        if (result.status.isInBlock || result.status.isFinalized) {
-          const block = (result.status.isInBlock ? result.status.asInBlock : result.status.asFinalized).toHex();
-          const events = this.suiteEvents(result.events as unknown as EventRecord[]);
-          onState({ state: 'in-block', block });
-          resolve({ block, events });
-        }
-        if (result.status.isDropped || result.status.isInvalid || result.status.isUsurped) {
-          fail(`${label}: the transaction was ${result.status.type.toLowerCase()}`);
-        }
-      }).catch((e: Error) => fail(`${label}: ${e.message.includes('Cancelled') ? 'signing cancelled in the wallet' : e.message}`));
+      })
+        .then((u) => {
+          unsub = u;
+          if (closed) u();
+        })
+        .catch((e: Error) => fail(`${label}: ${e.message.includes('Cancelled') ? 'signing cancelled in the wallet' : e.message}`));
     });
     return { ...included, value };
   }
@@ -213,7 +239,7 @@ export class Chain {
       const { event } = record;
       if (event.section !== 'contracts' || event.method !== 'ContractEmitted') continue;
       const contract = event.data[0].toString();
-      const name = CONTRACT_NAMES.find((n) => this.config.contracts[n] === contract);
+      const name = CONTRACT_NAMES.find((n) => sameAccount(this.config.contracts[n], contract));
       if (!name) continue;
       try {
         out.push(namedEvent(this.contracts[name].abi, record as never));

@@ -4,6 +4,9 @@
  * by an operator for their own deployment. The contracts' metadata is read from
  * `contracts/<name>.json` beside it: the metadata the deployed code was built with.
  */
+import { u8aEq } from '@polkadot/util';
+import { decodeAddress } from '@polkadot/util-crypto';
+
 export const CONTRACT_NAMES = ['provider_registry', 'patient_records', 'risk_scores'] as const;
 /** One of the suite's contracts. */
 export type ContractName = (typeof CONTRACT_NAMES)[number];
@@ -18,7 +21,10 @@ export interface ModelEntry {
 export interface AppConfig {
   /** The node's WebSocket RPC URL. */
   node: string;
-  /** The vault's base URL (absolute, or a path on this origin such as `/vault`). */
+  /**
+   * The vault's base URL: a path on this origin such as `/vault`, proxied to the vault (the
+   * vault sends no CORS headers, so a page cannot call it on another origin).
+   */
   vault: string;
   /** The chain's genesis hash: the app refuses to act on another chain. */
   chain: string;
@@ -30,6 +36,15 @@ export interface AppConfig {
   models: ModelEntry[];
   /** Whether the dev accounts (//Alice …) may be offered when no wallet is found. */
   devAccounts: boolean;
+}
+
+/** Whether two addresses (any SS58 prefix, or hex) are the same account. */
+export function sameAccount(a: string, b: string): boolean {
+  try {
+    return u8aEq(decodeAddress(a), decodeAddress(b));
+  } catch {
+    return false;
+  }
 }
 
 /** A configuration that is missing or malformed, saying what is wrong. */
@@ -48,7 +63,13 @@ export async function loadConfig(url = 'config.json'): Promise<AppConfig> {
   const missing = (['node', 'vault', 'chain', 'contracts'] as const).filter((k) => !json[k]);
   if (missing.length > 0) throw new ConfigError(`${url} lacks ${missing.join(', ')}`);
   for (const name of CONTRACT_NAMES) {
-    if (!json.contracts?.[name]) throw new ConfigError(`${url} names no address for ${name}`);
+    const address = json.contracts?.[name];
+    if (!address) throw new ConfigError(`${url} names no address for ${name}`);
+    try {
+      decodeAddress(address);
+    } catch (e) {
+      throw new ConfigError(`${url}: the address of ${name}, ${JSON.stringify(address)}, is not an account: ${(e as Error).message}`);
+    }
   }
   return {
     node: json.node!,

@@ -10,7 +10,8 @@ import { Chain } from './chain';
 import { loadConfig } from './config';
 import { generateKey, importKeyFile, keyFileText, localPublicKey } from './keys';
 import { Session } from './session';
-import { fill, h, notice, short, TxLog, attempt } from './ui';
+import { envelopeModule } from './envelope';
+import { fill, h, notice, say, short, TxLog, attempt } from './ui';
 import { Vault } from './vault';
 import { devAccounts, walletAccounts, type Account } from './wallet';
 import { renderPatient } from './patient';
@@ -75,21 +76,29 @@ async function main(): Promise<void> {
   if (wanted >= 0) select.value = String(wanted);
   let role: Role = (params.get('role') as Role) ?? 'patient';
 
+  // Each render draws into fresh elements and shows them only if no later render started: a
+  // quick switch of account or role never leaves buttons bound to the previous account.
+  let generation = 0;
   const render = async () => {
+    const mine = ++generation;
     const account = accounts[Number(select.value)];
     const session = new Session(chain, vault, account);
     const context: Context = { session, tx, refresh: render };
     document.querySelectorAll<HTMLButtonElement>('#roles button').forEach((b) => b.classList.toggle('active', b.dataset.role === role));
-    await renderKeys($('keys'), context, role);
-    const view = $('view');
-    fill(view, h('p', {}, 'loading…'));
+    const keys = h('div');
+    const view = h('div');
+    fill($('view'), h('p', {}, 'loading…'));
     try {
+      await renderKeys(keys, context, role);
       if (role === 'patient') await renderPatient(view, context);
       else if (role === 'clinician') await renderClinician(view, context);
       else await renderAdmin(view, context);
     } catch (e) {
       fill(view, notice('error', (e as Error).message, 'error'));
     }
+    if (mine !== generation) return;
+    fill($('keys'), ...keys.childNodes);
+    fill($('view'), ...view.childNodes);
   };
   select.addEventListener('change', () => void render());
   document.querySelectorAll<HTMLButtonElement>('#roles button').forEach((b) =>
@@ -111,18 +120,37 @@ async function renderKeys(el: HTMLElement, { session, tx, refresh }: Context, ro
   const published = await session.publishedKey(me, asPatient);
   const out = h('div');
   const file = h('input', { type: 'file', accept: '.key,.txt', 'data-testid': 'key-file' }) as HTMLInputElement;
+  const REPLACE_WARNING =
+    'Records sealed so far are wrapped for the key published now: only its key file opens them. Replace it anyway?';
   file.addEventListener('change', () =>
     attempt(out, async () => {
       const text = await file.files![0].text();
+      const secret = (await envelopeModule()).secretFromKeyFile(text);
+      const loaded = (await envelopeModule()).publicKeyOf(secret);
+      if (published && !u8aEq(published, loaded) && !confirm(`This key file is not the key published on chain. ${REPLACE_WARNING}`)) return;
       await importKeyFile(me, text);
       await refresh();
     }),
   );
-  const state = !local
-    ? notice('warn', 'No encryption key for this account in this browser: create one (then publish it) or load your key file.', 'no-key')
-    : published && u8aEq(published, local)
-      ? h('p', { 'data-testid': 'key-state' }, 'Encryption key ', h('code', {}, `${u8aToHex(local).slice(0, 18)}…`), ' in this browser and published on chain.')
-      : notice('warn', published ? 'The key in this browser is not the one published on chain: publish it, or load the published one\'s key file.' : 'Your encryption key is not published on chain yet: publish it so records can be sealed for you.', 'key-unpublished');
+  const matches = Boolean(local && published && u8aEq(published, local));
+  const state = matches
+    ? h('p', { 'data-testid': 'key-state' }, 'Encryption key ', h('code', {}, `${u8aToHex(local!).slice(0, 18)}…`), ' in this browser and published on chain.')
+    : !local && published
+      ? notice('warn', 'Your published encryption key is not in this browser: load its key file (saved when it was created). A new key would not open the records sealed so far.', 'key-elsewhere')
+      : !local
+        ? notice('warn', 'No encryption key for this account yet: create one (then publish it and save its key file), or load your key file.', 'no-key')
+        : notice('warn', published ? 'The key in this browser is not the one published on chain: load the published key\'s file, or publish this one (records sealed so far would then need the old key file).' : 'Your encryption key is not published on chain yet: publish it so records can be sealed for you.', 'key-unpublished');
+  const create = async () => {
+    if (published && !confirm(`Create a new key? ${REPLACE_WARNING}`)) return;
+    await generateKey(me);
+    await refresh();
+    say('warn', 'A new encryption key was created in this browser: publish it, then save its key file and keep it safe. Without it, your records cannot be opened anywhere else, or here once the browser\'s storage is cleared.', 'key-created');
+  };
+  const publish = async (key: Uint8Array) => {
+    if (published && !confirm(`Publish this key instead of the published one? ${REPLACE_WARNING}`)) return;
+    await session.publishKey(key, asPatient, tx.start('set_encryption_key'));
+    await refresh();
+  };
   fill(
     el,
     h('h2', {}, 'Encryption key'),
@@ -130,11 +158,8 @@ async function renderKeys(el: HTMLElement, { session, tx, refresh }: Context, ro
     h(
       'div',
       { class: 'row' },
-      !local && h('button', { 'data-testid': 'key-create', onclick: () => attempt(out, async () => { await generateKey(me); await refresh(); }) }, 'Create a key'),
-      local && !(published && u8aEq(published, local)) && h('button', {
-        'data-testid': 'key-publish',
-        onclick: () => attempt(out, async () => { await session.publishKey(local, asPatient, tx.start('set_encryption_key')); await refresh(); }),
-      }, 'Publish it'),
+      !local && h('button', { 'data-testid': 'key-create', onclick: () => attempt(out, create) }, published ? 'Create a new key…' : 'Create a key'),
+      local && !matches && h('button', { 'data-testid': 'key-publish', onclick: () => attempt(out, () => publish(local)) }, published ? 'Publish this key instead…' : 'Publish it'),
       local && h('button', {
         'data-testid': 'key-save',
         onclick: () => attempt(out, async () => {

@@ -2,6 +2,7 @@
 import { u8aToString, stringToU8a } from '@polkadot/util';
 import { RECORD_CATEGORIES, type NamedScope, type RecordCategory } from '../src/ehr';
 import type { Context } from './main';
+import { sameAccount } from './config';
 import { describeEvent } from './trail';
 import { reportView } from './report';
 import type { GrantView, Session, TrailEntry } from './session';
@@ -33,7 +34,14 @@ export async function renderPatient(view: HTMLElement, context: Context): Promis
   const reports = h('section', { class: 'card', 'data-testid': 'reports' });
   const trail = h('section', { class: 'card', 'data-testid': 'trail' });
   fill(view, h('p', { 'data-testid': 'patient-state' }, `Registered as a patient in block ${me.registeredAt}: ${me.recordCount} record(s), ${me.grantCount} grant(s).`), grants, records, reports, trail);
-  await Promise.all([renderGrants(grants, context), renderRecords(records, context), renderReports(reports, session, context), renderTrail(trail, session)]);
+  // Each section on its own: one that fails says why in its place, the others still show.
+  const sections: [HTMLElement, () => Promise<void>][] = [
+    [grants, () => renderGrants(grants, context)],
+    [records, () => renderRecords(records, context)],
+    [reports, () => renderReports(reports, session, context)],
+    [trail, () => renderTrail(trail, session)],
+  ];
+  await Promise.all(sections.map(([el, render]) => render().catch((e: Error) => fill(el, notice('error', e.message, 'error')))));
 }
 
 function categoryBoxes(name: string, checked: readonly RecordCategory[]): HTMLElement {
@@ -71,7 +79,8 @@ async function renderGrants(el: HTMLElement, { session, tx, refresh }: Context):
     form.querySelectorAll<HTMLInputElement>('input[type=checkbox]').forEach((box) => {
       box.checked = (box.name === 'read' ? g.scope.read : g.scope.write).includes(box.value as RecordCategory);
     });
-    blocks.value = g.blocksLeft ? String(g.blocksLeft) : '';
+    // An expired grant offers its original length again, never "until revoked" by accident.
+    blocks.value = g.expiresAt === null ? '' : String(g.blocksLeft || g.expiresAt - g.grantedAt);
     provider.focus();
   };
   fill(el,
@@ -117,7 +126,7 @@ async function renderRecords(el: HTMLElement, { session, tx, refresh }: Context)
       records.map((r) => {
         const shown = h('pre', { class: 'document', 'data-testid': 'document' });
         return [h('tr', { 'data-testid': 'record-row', 'data-id': r.id },
-          h('td', {}, r.id), h('td', {}, r.category), h('td', {}, `block ${r.addedAt}`), h('td', {}, r.author === session.me ? 'me' : short(r.author)),
+          h('td', {}, r.id), h('td', {}, r.category), h('td', {}, `block ${r.addedAt}`), h('td', {}, sameAccount(r.author, session.me) ? 'me' : short(r.author)),
           h('td', {}, r.erasedAt !== null ? `erased in block ${r.erasedAt}` : h('button', { 'data-testid': 'open-record', onclick: () => attempt(out, async () => {
             shown.textContent = u8aToString(await session.readRecord(session.me, r));
           }) }, 'Open'))), h('tr', {}, h('td', { colspan: 5 }, shown))];
@@ -164,11 +173,12 @@ async function renderTrail(el: HTMLElement, session: Session): Promise<void> {
     more.disabled = next < start;
     status.textContent = next < start ? 'the whole trail since the deployment is shown' : `shown down to block ${next + 1}`;
   };
-  more.addEventListener('click', () => void loadPage());
+  const out = h('div');
+  more.addEventListener('click', () => void attempt(out, loadPage));
   fill(el, h('h2', {}, 'Who asked for my records'),
     h('p', { class: 'muted' }, 'Every request for your records, granted or denied, and every change to your chart, from the chain\'s events, newest first.'),
     h('table', { 'data-testid': 'trail-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'When'), h('th', {}, 'What'), h('th', {}, 'Who'), h('th', {}, 'Detail'))), list),
-    h('div', { class: 'row' }, more, status));
+    h('div', { class: 'row' }, more, status), out);
   await loadPage();
 }
 

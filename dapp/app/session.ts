@@ -2,6 +2,7 @@
  * What a patient and a clinician do, over the chain, the vault and the envelope: the same
  * steps as the `ehr` CLI (`cli/src/lib.rs`), so that a record sealed here opens there and back.
  */
+import type { EventRecord } from '@polkadot/types/interfaces';
 import type { Codec } from '@polkadot/types/types';
 import { hexToU8a, stringToU8a, u8aConcat, u8aEq, u8aToHex, u8aToString } from '@polkadot/util';
 import { blake2AsU8a, decodeAddress, ed25519Verify, encodeAddress, sha256AsU8a } from '@polkadot/util-crypto';
@@ -18,6 +19,7 @@ import {
   type RecordCategory,
 } from '../src/ehr';
 import { Chain, type TxState } from './chain';
+import { sameAccount } from './config';
 import { envelopeModule } from './envelope';
 import { storedSecret } from './keys';
 import { Vault, VaultRefusal, type VaultKey } from './vault';
@@ -174,23 +176,29 @@ export class Session {
    * covers. Returns how many records were shared.
    */
   async grant(provider: string, scope: NamedScope, expiresAt: number | null, onState?: (s: TxState) => void): Promise<number> {
+    // Sharing needs the patient's key here: say so before anything is sent.
+    const secret = scope.read.length > 0 ? this.secret() : undefined;
     await this.chain.send('patient_records', 'grant_access', this.account, [provider, scopeBits(scope), expiresAt], onState);
-    if (scope.read.length === 0) return 0;
+    if (!secret) return 0;
     const key = await this.publishedKey(provider, false);
     if (!key) throw new Error(`granted on chain, but ${ss58(provider)} has published no encryption key: nothing could be shared; grant again once it has`);
     const env = await envelopeModule();
     let shared = 0;
     for (const record of await this.shareable()) {
       if (!scope.read.includes(record.category)) continue;
-      let own;
       try {
-        own = await this.vault.fetch(this.account, this.me, record.contentHash);
+        let own;
+        try {
+          own = await this.vault.fetch(this.account, this.me, record.contentHash);
+        } catch (e) {
+          if (e instanceof VaultRefusal && e.status === 404) continue; // never uploaded to this vault
+          throw e;
+        }
+        const wrapped = env.rewrap(own.envelope, own.wrapped, secret, key);
+        await this.vault.share(this.account, this.me, record.contentHash, provider, { public_key: u8aToHex(key), wrapped: u8aToHex(wrapped) });
       } catch (e) {
-        if (e instanceof VaultRefusal && e.status === 404) continue; // never uploaded to this vault
-        throw e;
+        throw new Error(`granted on chain, but sharing record ${record.id} failed after ${shared} shared: ${(e as Error).message}; grant again to retry`);
       }
-      const wrapped = env.rewrap(own.envelope, own.wrapped, this.secret(), key);
-      await this.vault.share(this.account, this.me, record.contentHash, provider, { public_key: u8aToHex(key), wrapped: u8aToHex(wrapped) });
       shared += 1;
     }
     return shared;
@@ -255,9 +263,15 @@ export class Session {
     const hash = sealed.contentHash;
     const locator = locatorArg(`vault://${u8aToHex(hash).slice(2)}`);
     const sent = await this.chain.send('patient_records', 'add_record', this.account, [patient, category, hash, locator, null], onState);
-    const outcome = json<{ added?: number; denied?: string; rejected?: unknown }>(sent.value);
-    if (outcome.denied !== undefined) throw new Error(`add_record denied: ${this.denial(outcome.denied).docs} (the attempt is audited on chain)`);
-    if (outcome.added === undefined) throw new Error(`add_record rejected: ${JSON.stringify(outcome.rejected)}`);
+    // What happened in the block, from its events (the dry-run's answer may have changed since).
+    const added = sent.events.find((e) => e.name === 'RecordAdded' && e.args.contentHash === u8aToHex(hash));
+    if (!added) {
+      const request = sent.events.find((e) => e.name === 'AccessRequested');
+      const [, reason] = Object.entries((request?.args.decision ?? {}) as Record<string, string>)[0] ?? [];
+      if (reason) throw new Error(`add_record denied: ${this.denial(reason).reason}: ${this.denial(reason).docs} (the attempt is audited on chain)`);
+      throw new Error(`add_record: the block has no RecordAdded for this envelope (${JSON.stringify(json(sent.value))})`);
+    }
+    const outcome = { added: Number(added.args.recordId) };
     const keys: VaultKey[] = readers.map((r, i) => ({ recipient: r.account, public_key: u8aToHex(r.key), wrapped: u8aToHex(sealed.wrappedKey(i)!) }));
     await this.vault.upload(this.account, patient, hash, sealed.envelope, keys);
     sealed.free();
@@ -304,7 +318,8 @@ export class Session {
   async requestAccess(patient: string, category: RecordCategory, onState?: (s: TxState) => void): Promise<{ granted: true; emergency: boolean } | { granted: false; denial: Denial }> {
     const sent = await this.chain.send('patient_records', 'request_access', this.account, [patient, category], onState);
     const event = sent.events.find((e) => e.name === 'AccessRequested');
-    const decision = (event?.args.decision ?? json(sent.value)) as { granted?: null; denied?: string };
+    if (!event) throw new Error('request_access: the block has no AccessRequested event for the request');
+    const decision = event.args.decision as { granted?: null; denied?: string };
     if (decision.denied !== undefined) return { granted: false, denial: this.denial(decision.denied) };
     return { granted: true, emergency: Boolean(event?.args.emergency) };
   }
@@ -420,7 +435,7 @@ export class Session {
       throw new Error(`the report does not check out: ${what}`);
     };
     if (report.patient !== u8aToHex(decodeAddress(patient))) fail('it is about another patient');
-    if (report.modelHash !== modelHash) fail('it is of another model');
+    if (report.modelHash !== modelHash.toLowerCase()) fail('it is of another model');
     if (report.inputHash !== stored.input_hash) fail('it scored another document than the on-chain score');
     if (report.computedAt !== stored.computed_at) fail('its time differs from the on-chain score');
     const commitment = u8aToHex(sha256AsU8a(u8aConcat(SCORE_COMMITMENT_CONTEXT, hexToU8a(report.salt), scoreResult(report.riskPpm, report.band))));
@@ -435,13 +450,26 @@ export class Session {
   private async checkSignature(stored: NonNullable<Awaited<ReturnType<Session['latestScore']>>>, report: ReturnType<typeof parseReport>, commitment: string): Promise<void> {
     const { api, contracts, config } = this.chain;
     const hash = await api.rpc.chain.getBlockHash(stored.accepted_at);
-    const block = await api.rpc.chain.getBlock(hash);
+    const [block, at] = await Promise.all([api.rpc.chain.getBlock(hash), api.at(hash)]);
+    // The transactions whose ScoresAccepted event names the score: only those carried it.
+    const records = (await at.query.system.events()) as unknown as EventRecord[];
+    const carriers = new Set<number>();
+    for (const record of records) {
+      if (!record.phase.isApplyExtrinsic) continue;
+      const [event] = this.chain.suiteEvents([record]);
+      const scores = (event?.args.scores ?? []) as { nonce: number }[];
+      if (event?.name === 'ScoresAccepted' && event.args.signer === stored.signer && scores.some((x) => Number(x.nonce) === stored.nonce)) {
+        carriers.add(record.phase.asApplyExtrinsic.toNumber());
+      }
+    }
     const abi = contracts.risk_scores.abi;
-    for (const extrinsic of block.block.extrinsics) {
+    let refusal = `no transaction in block ${stored.accepted_at} carried the score's signed batch`;
+    for (const [index, extrinsic] of block.block.extrinsics.entries()) {
+      if (!carriers.has(index)) continue;
       const { section, method, args } = extrinsic.method;
       if (section !== 'contracts' || method !== 'call') continue;
       const dest = args[0] as unknown as { isId?: boolean; asId?: Codec };
-      if ((dest.isId ? dest.asId! : args[0]).toString() !== config.contracts.risk_scores) continue;
+      if (!sameAccount((dest.isId ? dest.asId! : args[0]).toString(), config.contracts.risk_scores)) continue;
       const data = args[args.length - 1] as unknown as Codec;
       let decoded;
       try {
@@ -453,19 +481,21 @@ export class Session {
       if (!['submit_scores', 'submit_score'].includes(decoded.message.identifier)) continue;
       const [batch, signature] = decoded.args;
       const b = batch.toJSON() as { contract: string; chain: string; signer: string; attestations: { nonce: number; reportHash: string; commitment: string; patient: string; modelHash: string; inputHash: string; computedAt: number }[] };
-      if (b.signer !== stored.signer) continue;
       const attestation = b.attestations.find((a) => Number(a.nonce) === stored.nonce);
-      if (!attestation) continue;
-      if (ss58(b.contract) !== config.contracts.risk_scores || b.chain !== config.chain) throw new Error('the signed batch is for another contract or chain');
-      const message = u8aConcat(SCORE_SIGNING_CONTEXT, blake2AsU8a(batch.toU8a(), 256));
-      if (!ed25519Verify(message, signature.toU8a(), hexToU8a(b.signer))) throw new Error('the oracle\'s signature does not verify over the batch');
-      if (attestation.reportHash !== stored.report_hash || attestation.commitment !== commitment) throw new Error('the signed attestation names another report or result');
-      if (u8aToHex(decodeAddress(attestation.patient)) !== report.patient || attestation.modelHash !== report.modelHash || attestation.inputHash !== report.inputHash || Number(attestation.computedAt) !== report.computedAt) {
-        throw new Error('the signed attestation differs from the report');
+      if (b.signer !== stored.signer || !attestation) continue;
+      if (!sameAccount(b.contract, config.contracts.risk_scores) || b.chain !== config.chain) {
+        refusal = 'the signed batch is for another contract or chain';
+      } else if (!ed25519Verify(u8aConcat(SCORE_SIGNING_CONTEXT, blake2AsU8a(batch.toU8a(), 256)), signature.toU8a(), hexToU8a(b.signer))) {
+        refusal = 'the oracle\'s signature does not verify over the batch';
+      } else if (attestation.reportHash !== stored.report_hash || attestation.commitment !== commitment) {
+        refusal = 'the signed attestation names another report or result';
+      } else if (u8aToHex(decodeAddress(attestation.patient)) !== report.patient || attestation.modelHash !== report.modelHash || attestation.inputHash !== report.inputHash || Number(attestation.computedAt) !== report.computedAt) {
+        refusal = 'the signed attestation differs from the report';
+      } else {
+        return;
       }
-      return;
     }
-    throw new Error(`no transaction in block ${stored.accepted_at} carried the score's signed batch`);
+    throw new Error(refusal);
   }
 }
 
@@ -512,6 +542,7 @@ function parseReport(doc: FhirReport) {
   const sub = (e: FhirExtension, name: string) => (e.extension ?? []).find((x) => x.url === name);
   const result = ext(doc.extension, 'score-result')[0] ?? malformed('score-result');
   const riskPpm = sub(result, 'riskPpm')?.valueInteger ?? malformed('riskPpm');
+  if (!Number.isInteger(riskPpm) || riskPpm < 0 || riskPpm > 1_000_000) malformed('riskPpm (0–1 000 000)');
   const band = sub(result, 'band')?.valueCode ?? malformed('band');
   if (!BANDS.includes(band)) malformed('band');
   const salt = sub(result, 'salt')?.valueString ?? malformed('salt');

@@ -71,13 +71,21 @@ export function say(kind: 'info' | 'warn' | 'error', text: string, testid?: stri
   document.getElementById('outcome')?.replaceChildren(notice(kind, text, testid));
 }
 
-/** Runs `action`, showing its error (in words) in `out` rather than losing it. */
+/**
+ * Runs `action`, showing its error (in words) in `out` rather than losing it. The button that
+ * started it is disabled until it ends: a double click sends nothing twice.
+ */
 export async function attempt(out: HTMLElement, action: () => Promise<void>): Promise<void> {
+  const button = document.activeElement instanceof HTMLButtonElement ? document.activeElement : undefined;
+  if (button?.disabled) return;
+  if (button) button.disabled = true;
   out.replaceChildren();
   document.getElementById('outcome')?.replaceChildren();
   try {
     await action();
   } catch (e) {
     out.replaceChildren(notice('error', (e as Error).message, 'error'));
+  } finally {
+    if (button) button.disabled = false;
   }
 }

@@ -30,6 +30,18 @@ export class Vault {
   constructor(readonly base: string) {}
 
   private async request(account: Account, method: string, path: string, body?: unknown): Promise<Response> {
+    try {
+      return await this.signedRequest(account, method, path, body);
+    } catch (e) {
+      // Signed before a wallet's prompt that took longer than the vault allows: sign again.
+      if (e instanceof VaultRefusal && e.status === 401 && e.reason.startsWith('stale request')) {
+        return this.signedRequest(account, method, path, body);
+      }
+      throw e;
+    }
+  }
+
+  private async signedRequest(account: Account, method: string, path: string, body?: unknown): Promise<Response> {
     const bytes = body === undefined ? new Uint8Array() : stringToU8a(JSON.stringify(body));
     const timestamp = Date.now();
     const nonce = crypto.getRandomValues(new Uint8Array(16));

@@ -108,10 +108,9 @@ test('the seed paper\'s six steps, an encrypted round trip, a risk report, a rev
     await settled(bob, bob.getByTestId('upload'));
     await bob.getByTestId('uploaded').waitFor();
     await bob.getByTestId('record-row').first().waitFor();
-    const blobs = files(join(server.state, 'vault-data'));
-    const stored = blobs.map((f) => readFileSync(f)).filter((b) => b.subarray(0, 4).toString() === 'EHRV');
-    assert.equal(stored.length, 1, 'one envelope in the vault');
-    assert.ok(!stored[0].includes('resourceType') && !stored[0].includes('Observation'), 'no plaintext FHIR in the vault');
+    const vault = files(join(server.state, 'vault-data')).map((f) => readFileSync(f));
+    assert.equal(vault.filter((b) => b.subarray(0, 4).toString() === 'EHRV').length, 1, 'one envelope in the vault');
+    for (const b of vault) assert.ok(!b.includes('resourceType') && !b.includes('Observation'), 'no plaintext FHIR anywhere in the vault\'s files (envelopes and index)');
     // The patient opens it again here: the round trip through the vault.
     await bob.getByTestId('open-record').first().click();
     await assert.doesNotReject(bob.getByTestId('document').first().getByText('"resourceType"').first().waitFor());
@@ -220,7 +219,7 @@ test('the seed paper\'s six steps, an encrypted round trip, a risk report, a rev
   });
 });
 
-test('the states a user meets: a grant expired (then extended), no wallet on a real chain, a wallet without accounts, the wrong chain, the node unreachable', async () => {
+test('the states a user meets: a grant expired (then extended), emergency access in the trail, no wallet on a real chain, a wallet without accounts, the wrong chain, the node unreachable', async () => {
   const bob = await open('bob');
   await bob.getByTestId('grant-provider').fill(DEV.dave);
   await bob.getByTestId('scope-read').getByLabel('Vitals').check();
@@ -260,6 +259,24 @@ test('the states a user meets: a grant expired (then extended), no wallet on a r
   await dave.locator('[data-testid=chart-row]', { hasText: 'Vitals' }).last().getByTestId('request-open').click();
   await dave.getByTestId('access-granted').waitFor({ timeout: 60_000 });
   await dave.getByText('"code":"bp"').waitFor();
+
+  // Emergency access (break-glass) by Charlie, whom the patient revoked: it stands out in the
+  // patient's trail, and Charlie's read under it is marked an emergency access.
+  server.runEhr('provider', 'emergency', DEV.bob, '--blocks', '20', '--purpose', 'btg', '--suri', '//Charlie');
+  const charlie = await open('charlie', 'clinician');
+  await charlie.getByTestId('open-chart').first().click();
+  await charlie.locator('[data-testid=chart-row]', { hasText: 'Summary' }).first().getByTestId('request-open').click();
+  // Granted and audited on chain; the patient did not opt in to the emergency key, so the vault
+  // has no key to release to Charlie (his own was deleted at the revocation), and says so.
+  assert.match(await charlie.getByTestId('error').innerText({ timeout: 60_000 }), /no data key is wrapped for the caller/);
+  await bob.reload();
+  await bob.waitForSelector('body[data-ready=true]');
+  const emergency = bob.locator('[data-testid=trail-row].emergency');
+  assert.match(await emergency.first().innerText(), /read request granted \(EMERGENCY access\)[\s\S]*Summary/);
+  assert.match(await bob.locator('[data-testid=trail-row][data-event=EmergencyOpened]').innerText(), /EMERGENCY access opened[\s\S]*case 0, Btg/);
+  await bob.getByTestId('trail').scrollIntoViewIfNeeded();
+  await shot(bob, 'emergency-in-trail');
+  await charlie.close();
 
   // No wallet where dev accounts are not offered.
   const page = await chrome.context.newPage();
