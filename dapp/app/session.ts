@@ -18,7 +18,7 @@ import {
   type NamedScope,
   type RecordCategory,
 } from '../src/ehr';
-import { Chain, type TxState } from './chain';
+import { Chain, ContractFailure, type TxState } from './chain';
 import { sameAccount } from './config';
 import { envelopeModule } from './envelope';
 import { storedSecret } from './keys';
@@ -86,6 +86,25 @@ const BANDS = ['low', 'borderline', 'intermediate', 'high'];
 /** The largest page the contracts' paginated queries give. */
 const PAGE = 50;
 
+/** A grant as the contract gives it (`toJSON`). */
+interface RawGrant {
+  scope: { read: number; write: number };
+  grantedAt: number;
+  expiresAt: number | null;
+}
+
+/** A grant of `provider` as shown, at best block `best`. */
+function grantView(provider: string, raw: RawGrant, best: number, role: string | null): GrantView {
+  return {
+    provider: ss58(provider),
+    role,
+    scope: namedScope(raw.scope),
+    grantedAt: raw.grantedAt,
+    expiresAt: raw.expiresAt,
+    blocksLeft: raw.expiresAt === null ? null : Math.max(0, raw.expiresAt - best),
+  };
+}
+
 const ss58 = (account: string | Uint8Array) => encodeAddress(typeof account === 'string' ? decodeAddress(account) : account, 42);
 const json = <T = never>(codec: Codec): T => codec.toJSON() as T;
 
@@ -99,6 +118,22 @@ export class Session {
 
   get me(): string {
     return this.account.address;
+  }
+
+  /** Every item of a paginated query (`Page { items, next }`), page by page: `query(from, limit)`. */
+  private async allPages<T>(query: (from: number, limit: number) => Promise<Codec>): Promise<T[]> {
+    const out: T[] = [];
+    for (let from: number | null | undefined = 0; from !== null && from !== undefined; ) {
+      const page: { items: T[]; next: number | null } = json(await query(from, PAGE));
+      out.push(...page.items);
+      from = page.next;
+    }
+    return out;
+  }
+
+  /** The grants `patient` has given (the patient's own view: asked as the patient). */
+  private rawGrants(patient: string): Promise<[string, RawGrant][]> {
+    return this.allPages((from, limit) => this.chain.query('patient_records', 'grants', patient, from, limit));
   }
 
   private secret(): Uint8Array {
@@ -150,24 +185,10 @@ export class Session {
   async grants(): Promise<GrantView[]> {
     const best = await this.chain.bestBlock();
     const out: GrantView[] = [];
-    for (let from = 0; ; ) {
-      const page = json<{ items: [string, { scope: { read: number; write: number }; grantedAt: number; expiresAt: number | null }][]; next: number | null }>(
-        await this.chain.query('patient_records', 'grants', this.me, from, PAGE),
-      );
-      for (const [provider, grant] of page.items) {
-        const info = await this.provider(provider);
-        out.push({
-          provider: ss58(provider),
-          role: info?.role ?? null,
-          scope: namedScope(grant.scope),
-          grantedAt: grant.grantedAt,
-          expiresAt: grant.expiresAt,
-          blocksLeft: grant.expiresAt === null ? null : Math.max(0, grant.expiresAt - best),
-        });
-      }
-      if (page.next === null || page.next === undefined) return out;
-      from = page.next;
+    for (const [provider, grant] of await this.rawGrants(this.me)) {
+      out.push(grantView(provider, grant, best, (await this.provider(provider))?.role ?? null));
     }
+    return out;
   }
 
   /**
@@ -236,13 +257,8 @@ export class Session {
 
   /** Every record of `patient`'s chart (public chain state: metadata only). */
   async records(patient: string): Promise<RecordView[]> {
-    const out: RecordView[] = [];
-    for (let from = 0; ; ) {
-      const page = json<{ items: never[]; next: number | null }>(await this.chain.query('patient_records', 'records', patient, patient, from, PAGE));
-      out.push(...page.items.map((r) => this.recordView(r)));
-      if (page.next === null || page.next === undefined) return out;
-      from = page.next;
-    }
+    const raw = await this.allPages<never>((from, limit) => this.chain.query('patient_records', 'records', patient, patient, from, limit));
+    return raw.map((r) => this.recordView(r));
   }
 
   /** One record of `patient`. */
@@ -284,19 +300,14 @@ export class Session {
     if (!own) throw new Error(`${ss58(patient)} has published no encryption key yet: the patient publishes one first`);
     const readers = [{ account: ss58(patient), key: own }];
     const withoutKey: string[] = [];
-    for (let from = 0; ; ) {
-      const page = json<{ items: [string, unknown][]; next: number | null }>(await this.chain.query('patient_records', 'grants', patient, from, PAGE));
-      for (const [provider] of page.items) {
-        const decision = json<{ granted?: null; denied?: string }>(
-          await this.chain.query('patient_records', 'ConsentCheck::access_decision', patient, patient, provider, category, 'Read'),
-        );
-        if (decision.granted === undefined) continue;
-        const key = await this.publishedKey(provider, false);
-        if (key) readers.push({ account: ss58(provider), key });
-        else withoutKey.push(ss58(provider));
-      }
-      if (page.next === null || page.next === undefined) break;
-      from = page.next;
+    for (const [provider] of await this.rawGrants(patient)) {
+      const decision = json<{ granted?: null; denied?: string }>(
+        await this.chain.query('patient_records', 'ConsentCheck::access_decision', patient, patient, provider, category, 'Read'),
+      );
+      if (decision.granted === undefined) continue;
+      const key = await this.publishedKey(provider, false);
+      if (key) readers.push({ account: ss58(provider), key });
+      else withoutKey.push(ss58(provider));
     }
     const optedIn = json<boolean>(await this.chain.query('patient_records', 'emergency_opt_in', patient, patient));
     const emergencyKey = optedIn ? json<string | null>(await this.chain.query('patient_records', 'emergency_key', patient)) : null;
@@ -378,19 +389,9 @@ export class Session {
     for (const patient of seen) {
       let grant: GrantView | null = null;
       try {
-        const raw = json<{ scope: { read: number; write: number }; grantedAt: number; expiresAt: number | null }>(
-          await this.chain.query('patient_records', 'grant_of', this.me, patient, provider),
-        );
-        grant = {
-          provider: me,
-          role: null,
-          scope: namedScope(raw.scope),
-          grantedAt: raw.grantedAt,
-          expiresAt: raw.expiresAt,
-          blocksLeft: raw.expiresAt === null ? null : Math.max(0, raw.expiresAt - best),
-        };
-      } catch {
-        grant = null; // revoked
+        grant = grantView(provider, json(await this.chain.query('patient_records', 'grant_of', this.me, patient, provider)), best, null);
+      } catch (e) {
+        if (!(e instanceof ContractFailure)) throw e; // the contract's "no grant": revoked since
       }
       out.push({ patient, grant });
     }

@@ -24,6 +24,8 @@ export class VaultRefusal extends Error {
 }
 
 const hex = (bytes: Uint8Array) => u8aToHex(bytes).slice(2);
+/** An account as the vault's paths name it (SS58, prefix 42). */
+const ss58 = (account: string) => encodeAddress(decodeAddress(account), 42);
 
 /** The vault at `base` (absolute, or a path on this origin). */
 export class Vault {
@@ -72,7 +74,7 @@ export class Vault {
   }
 
   private static recordPath(patient: string, hash: Uint8Array): string {
-    return `/v1/records/${encodeAddress(decodeAddress(patient), 42)}/${u8aToHex(hash)}`;
+    return `/v1/records/${ss58(patient)}/${u8aToHex(hash)}`;
   }
 
   /** Stores a record's envelope and its wrapped keys (the record's on-chain author only). */
@@ -89,13 +91,13 @@ export class Vault {
 
   /** Adds a reader's wrapped key to a record (the patient only, after a grant). */
   async share(account: Account, patient: string, hash: Uint8Array, recipient: string, key: VaultKey): Promise<void> {
-    const path = `${Vault.recordPath(patient, hash)}/keys/${encodeAddress(decodeAddress(recipient), 42)}`;
+    const path = `${Vault.recordPath(patient, hash)}/keys/${ss58(recipient)}`;
     await this.request(account, 'PUT', path, key);
   }
 
   /** Deletes every key of a revoked reader (the patient only); returns how many. */
   async revoke(account: Account, patient: string, recipient: string): Promise<number> {
-    const path = `/v1/records/${encodeAddress(decodeAddress(patient), 42)}/keys/${encodeAddress(decodeAddress(recipient), 42)}`;
+    const path = `/v1/records/${ss58(patient)}/keys/${ss58(recipient)}`;
     const response = await this.request(account, 'DELETE', path);
     return ((await response.json()) as { removed: number }).removed;
   }
